@@ -1,0 +1,205 @@
+"""The `triage` command: a thin shell over config, store, pipeline and worker.
+
+Every user mistake (config, unreachable server) is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from triage import config as config_mod
+from triage import logs
+from triage.config import ImapMailbox, Settings
+from triage.errors import TriageError
+from triage.pipeline import PollResult
+from triage.store import migrate, repo
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+config_option = click.option(
+    "--config", "config_path", default=config_mod.DEFAULT_CONFIG, show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), help="The TOML configuration file.",
+)
+
+
+def friendly(fn: F) -> F:
+    """Turn TriageError (and database errors) into one line on stderr and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TriageError as exc:
+            click.echo(f"triage: error: {exc}", err=True)
+            sys.exit(2)
+        except SQLAlchemyError as exc:
+            first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+            click.echo(f"triage: error: database: {first}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(path: Path) -> Settings:
+    settings = config_mod.load(path)
+    logs.configure(settings.logging.level, settings.logging.format)
+    return settings
+
+
+def _engine(settings: Settings, create: bool = True) -> Engine:
+    engine = repo.open_engine(settings.database.url)
+    if create and migrate.ensure_current(engine):
+        click.echo(f"created the database schema in {engine.url.render_as_string(hide_password=True)}",
+                   err=True)
+    return engine
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="klachten-triage")
+def main() -> None:
+    """klachten-triage: fetch, screen, file and acknowledge the mail of a complaints mailbox."""
+
+
+@main.command("check-config")
+@config_option
+@click.option("--offline", is_flag=True, help="Check the file only; do not connect to servers.")
+@friendly
+def check_config(config_path: Path, offline: bool) -> None:
+    """Validate a configuration file, its secrets, and (unless --offline) its servers."""
+    settings = config_mod.load(config_path)
+    config_mod.check_secrets(settings)
+    if not offline:
+        repo.open_engine(settings.database.url).dispose()
+        from triage.mailboxes import open_mailbox
+
+        for org in settings.organisations.values():
+            with open_mailbox(org) as box:
+                box.uidvalidity(box.source_folder)
+    for org in settings.organisations.values():
+        box = org.mailbox
+        where = box.describe()
+        click.echo(f"{org.id}: {org.name}: {where}" + ("" if offline else " (reachable)"))
+    click.echo(f"{config_path}: OK")
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@config_option
+@friendly
+def db_upgrade(config_path: Path) -> None:
+    """Create or upgrade the database schema to the newest version."""
+    settings = _settings(config_path)
+    engine = repo.open_engine(settings.database.url)
+    before = migrate.current(engine)
+    migrate.upgrade(engine)
+    click.echo(f"database at revision {migrate.head()} (was {before or 'empty'})")
+
+
+@main.command()
+@config_option
+@click.option("--once/--loop", default=True, show_default=True,
+              help="Run one cycle and exit, or keep polling like `triage run`.")
+@friendly
+def poll(config_path: Path, once: bool) -> None:
+    """Poll every organisation's mailbox: fetch, parse, screen and file new mail."""
+    settings = _settings(config_path)
+    config_mod.check_secrets(settings)
+    sessions = repo.session_factory(_engine(settings))
+    if not once:
+        from triage.worker import run_forever
+
+        run_forever(settings, sessions)
+        return
+    from triage.worker import poll_all
+
+    started = time.perf_counter()
+    results = poll_all(settings, sessions)
+    elapsed = time.perf_counter() - started
+    for result in results:
+        click.echo(_summary(result))
+    click.echo(f"done in {elapsed:.2f} s")
+
+
+def _summary(result: PollResult) -> str:
+    total = sum(result.counts.values())
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(result.counts.items()))
+    stopped = " (stopped early)" if result.stopped else ""
+    return f"{result.organisation}: {total} message(s){': ' + parts if parts else ''}; {result.moved} moved{stopped}"
+
+
+@main.command()
+@config_option
+@friendly
+def run(config_path: Path) -> None:
+    """Run the daemon: poll every mailbox at its interval until SIGTERM or SIGINT."""
+    settings = _settings(config_path)
+    config_mod.check_secrets(settings)
+    engine = _engine(settings)
+    from triage.mailboxes import open_mailbox
+
+    for org in settings.organisations.values():
+        if isinstance(org.mailbox, ImapMailbox):
+            with open_mailbox(org):
+                pass  # fail fast, in one line, on a wrong host or password
+    from triage.worker import run_forever
+
+    run_forever(settings, repo.session_factory(engine), threading.Event())
+
+
+@main.command()
+@click.option("--dir", "directory", default="triage-demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where to create the demo.")
+@friendly
+def demo(directory: Path) -> None:
+    """Create a demo folder (config, SQLite, a Maildir of example mail), poll it once, show the outcome."""
+    from triage import demo as demo_mod
+    from triage.worker import poll_all
+
+    config_path = demo_mod.create(directory)
+    settings = config_mod.load(config_path)
+    logs.configure("WARNING")
+    sessions = repo.session_factory(_engine(settings))
+    results = poll_all(settings, sessions)
+    for result in results:
+        click.echo(_table(result))
+        click.echo(_summary(result))
+    click.echo(f"\nThe demo lives in {directory}/: the filed mail is in {directory}/mail/.Triage.*, the "
+               f"database in {directory}/triage.db.\nPoll it again with: triage poll --once --config "
+               f"{config_path}")
+
+
+def _table(result: PollResult) -> str:
+    headers = ("reference", "disposition", "from", "subject", "reason")
+    widths = (15, 11, 30, 38, 60)
+    rows = [(r.reference or "-", r.disposition, r.sender or "-", r.subject or "-", r.reason or "-")
+            for r in result.rows]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    out = [line(headers), line(tuple("-" * w for w in widths))]
+    out += [line(row) for row in rows]
+    return "\n".join(out)
+
+
+def _fit(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
+
+
+if __name__ == "__main__":
+    main()

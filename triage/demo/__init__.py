@@ -1,0 +1,49 @@
+"""`triage demo`: a folder with a config, SQLite and a Maildir of example messages, polled once."""
+
+from __future__ import annotations
+
+import mailbox
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from triage.errors import ConfigError
+
+MARKER = ".triage-demo"
+CONFIG = """\
+# Demo configuration written by `triage demo`. See config.example.toml for every key.
+[database]
+url = "sqlite:///triage.db"
+
+[organisations.lindendal]
+name = "Gemeente Lindendal"
+reference_prefix = "KL"
+addresses = ["klachten@lindendal.example", "info@lindendal.example"]
+domains = ["lindendal.example"]
+poll_interval = 30
+
+[organisations.lindendal.mailbox]
+type = "maildir"
+path = "mail"
+"""
+
+
+def example_messages() -> list[tuple[str, bytes]]:
+    folder = resources.files("triage.demo").joinpath("mail")
+    return sorted((f.name, f.read_bytes()) for f in folder.iterdir() if f.name.endswith(".eml"))
+
+
+def create(directory: Path) -> Path:
+    """Write the demo folder (replacing an earlier demo there); return its config path."""
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / MARKER).exists():
+            raise ConfigError(f"{directory} exists and is not a demo folder: pass --dir with a new folder")
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text("created by `triage demo`; safe to delete\n")
+    config = directory / "triage.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    inbox = mailbox.Maildir(directory / "mail", create=True)
+    for _name, raw in example_messages():
+        inbox.add(raw)
+    return config

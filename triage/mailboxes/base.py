@@ -1,0 +1,43 @@
+"""The Mailbox protocol: list, fetch and move messages by a stable UID within a UIDVALIDITY."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+
+@dataclass(frozen=True)
+class Fetched:
+    uid: str
+    raw: bytes
+    internaldate: datetime | None  # arrival in the mailbox, tz-aware
+
+
+class Mailbox(Protocol):
+    """A source of mail. Folder names use '/' as hierarchy separator; adapters translate."""
+
+    source_folder: str
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def uidvalidity(self, folder: str) -> int:
+        """The folder's UIDVALIDITY: UIDs are stable while it stays the same."""
+        ...
+
+    def uids(self, folder: str) -> list[str]:
+        """All message UIDs in the folder, oldest first."""
+        ...
+
+    def fetch(self, folder: str, uids: Sequence[str]) -> Iterator[Fetched]:
+        """Yield the messages' raw bytes without marking them \\Seen, in bounded batches."""
+        ...
+
+    def move(self, folder: str, uids: Sequence[str], target: str) -> None:
+        """Move messages to `target` (created when missing). Never deletes mail."""
+        ...

@@ -1,0 +1,171 @@
+"""An IMAP mailbox through imapclient: UIDs within UIDVALIDITY, BODY.PEEK[] fetches in batches,
+MOVE where the server has it and COPY + \\Deleted + UID EXPUNGE where it does not."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from triage.config import ImapMailbox as ImapSettings
+from triage.errors import ServerError
+from triage.mailboxes.base import Fetched
+
+log = logging.getLogger(__name__)
+NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, IMAPClientError)
+
+
+class ImapBox:
+    def __init__(self, settings: ImapSettings, password: str | None = None) -> None:
+        self.settings = settings
+        self.source_folder = settings.folder
+        self._password = password
+        self._client: IMAPClient | None = None
+        self._delimiter = "/"
+        self._selected: str | None = None
+        self._known_folders: set[str] = set()
+
+    @property
+    def server(self) -> str:
+        return f"IMAP server {self.settings.host}:{self.settings.effective_port}"
+
+    def __enter__(self) -> Self:
+        s = self.settings
+        password = self._password if self._password is not None else s.password()
+        context = ssl.create_default_context()
+        if not s.verify_certificate:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        try:
+            client = IMAPClient(s.host, port=s.effective_port, ssl=s.security == "tls",
+                                ssl_context=context, timeout=s.timeout)
+        except NETWORK_ERRORS as exc:
+            raise ServerError(f"{self.server} is unreachable: {exc}") from None
+        try:
+            if s.security == "starttls":
+                client.starttls(context)
+            client.login(s.user, password)
+            client.normalise_times = False
+            self._delimiter = self._find_delimiter(client)
+        except NETWORK_ERRORS as exc:
+            _quiet_logout(client)
+            raise ServerError(f"{self.server} refused login for {s.user}: {_text(exc)}") from None
+        self._client = client
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._client is not None:
+            _quiet_logout(self._client)
+        self._client = None
+        self._selected = None
+
+    @staticmethod
+    def _find_delimiter(client: IMAPClient) -> str:
+        try:
+            personal = client.namespace().personal
+            if personal and personal[0][1]:
+                return str(personal[0][1])
+        except IMAPClientError:
+            pass
+        folders = client.list_folders("", "")
+        if folders and folders[0][1]:
+            delim = folders[0][1]
+            return delim.decode() if isinstance(delim, bytes) else str(delim)
+        return "/"
+
+    @property
+    def client(self) -> IMAPClient:
+        if self._client is None:
+            raise RuntimeError("use the IMAP mailbox as a context manager")
+        return self._client
+
+    def _name(self, folder: str) -> str:
+        return folder if folder.upper() == "INBOX" else folder.replace("/", self._delimiter)
+
+    def _call(self, what: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except NETWORK_ERRORS as exc:
+            raise ServerError(f"{self.server}: {what} failed: {_text(exc)}") from None
+
+    def _select(self, folder: str) -> dict[bytes, Any]:
+        info: dict[bytes, Any] = self._call(f"SELECT {folder}", self.client.select_folder, self._name(folder))
+        self._selected = folder
+        return info
+
+    def uidvalidity(self, folder: str) -> int:
+        return int(self._select(folder)[b"UIDVALIDITY"])
+
+    def uids(self, folder: str) -> list[str]:
+        if self._selected != folder:
+            self._select(folder)
+        found = self._call("UID SEARCH", self.client.search, ["NOT", "DELETED"])
+        return [str(u) for u in sorted(found)]
+
+    def fetch(self, folder: str, uids: Sequence[str]) -> Iterator[Fetched]:
+        size = self.settings.batch_size
+        for start in range(0, len(uids), size):
+            chunk = [int(u) for u in uids[start : start + size]]
+            if self._selected != folder:
+                self._select(folder)
+            data = self._call("UID FETCH", self.client.fetch, chunk, ["BODY.PEEK[]", "INTERNALDATE"])
+            for uid in chunk:
+                item = data.get(uid)
+                if not item or b"BODY[]" not in item:
+                    continue  # expunged meanwhile
+                arrived = item.get(b"INTERNALDATE")
+                if isinstance(arrived, datetime) and arrived.tzinfo is None:
+                    arrived = arrived.replace(tzinfo=UTC)
+                yield Fetched(uid=str(uid), raw=bytes(item[b"BODY[]"]), internaldate=arrived)
+
+    def ensure_folder(self, folder: str) -> None:
+        if folder in self._known_folders:
+            return
+        name = self._name(folder)
+        if not self._call("LIST", self.client.folder_exists, name):
+            self._call(f"CREATE {folder}", self.client.create_folder, name)
+            try:
+                self.client.subscribe_folder(name)
+            except IMAPClientError:
+                pass  # subscribing is a courtesy to mail clients
+            log.info("event=folder_created server=%s folder=%s", self.settings.host, folder)
+        self._known_folders.add(folder)
+
+    def move(self, folder: str, uids: Sequence[str], target: str) -> None:
+        if not uids:
+            return
+        self.ensure_folder(target)
+        if self._selected != folder:
+            self._select(folder)
+        ids = [int(u) for u in uids]
+        if self.client.has_capability("MOVE"):
+            self._call(f"UID MOVE to {target}", self.client.move, ids, self._name(target))
+            return
+        self._call(f"UID COPY to {target}", self.client.copy, ids, self._name(target))
+        self._call("UID STORE \\Deleted", self.client.add_flags, ids, [b"\\Deleted"])
+        if self.client.has_capability("UIDPLUS"):
+            self._call("UID EXPUNGE", self.client.uid_expunge, ids)
+        # Without UIDPLUS a plain EXPUNGE would also remove what a person flagged: leave the
+        # copies flagged \Deleted (they are no longer listed) for the server to expunge.
+
+
+def _text(exc: BaseException) -> str:
+    msg = exc.args[0] if exc.args else str(exc)
+    if isinstance(msg, bytes):
+        msg = msg.decode("utf-8", "replace")
+    return " ".join(str(msg).split()) or type(exc).__name__
+
+
+def _quiet_logout(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # the connection may already be gone; nothing to do about it
+        pass

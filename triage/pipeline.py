@@ -1,0 +1,201 @@
+"""The flow of one message, on one screen:
+
+    raw ─parse─▶ Mail ─forwards─▶ Resolved ─screen─▶ (machine? ignored)
+        ─thread─▶ (reply of the complainant to a known case? joined)
+        ─classify─▶ (until a model exists: review) ─file─▶ case + move to the disposition's folder
+
+`process(raw, ctx)` runs the pure stages; `run_once(...)` polls one mailbox: commit, then move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from triage.config import Organisation, Settings
+from triage.domain import Disposition, Outcome, OwnAddresses, Resolved
+from triage.errors import StageError
+from triage.mailboxes.base import Fetched, Mailbox
+from triage.stages.forwards import resolve
+from triage.stages.parse import parse
+from triage.stages.screen import screen
+from triage.stages.thread import CaseFinder, thread
+from triage.store import filing, repo
+
+log = logging.getLogger("triage.pipeline")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the stages need to know of the organisation and the store."""
+
+    own: OwnAddresses
+    reference_prefix: str
+    find_case: CaseFinder
+    max_bytes: int = 25 * 1024 * 1024
+    max_text_chars: int = 200_000
+
+
+def _stage(name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    try:
+        return fn(*args, **kwargs)
+    except StageError:
+        raise
+    except Exception as exc:  # bad input (incl. RecursionError, MemoryError) must not crash the batch
+        raise StageError(name, f"{type(exc).__name__}: {exc}") from exc
+
+
+def process(raw: bytes, ctx: Context) -> Outcome:
+    """Decide what to do with one raw message. Never raises for bad input: it quarantines."""
+    try:
+        mail = _stage("parse", parse, raw, max_bytes=ctx.max_bytes, max_text_chars=ctx.max_text_chars)
+        resolved: Resolved = _stage("forwards", resolve, mail, ctx.own)
+        screening = _stage("screen", screen, resolved)
+        if screening.machine:
+            return Outcome(Disposition.IGNORED, screening.reason, resolved, screening)
+        match, thread_note = _stage("thread", thread, resolved, ctx.reference_prefix, ctx.find_case)
+        if match:
+            return Outcome(Disposition.JOINED, f"reply in {match.reference} ({match.how})", resolved,
+                           screening, match)
+    except StageError as exc:
+        return Outcome(Disposition.QUARANTINED, f"{exc.stage} failed", error=str(exc))
+    reasons = ["no classification model yet"]  # the Classify issue plugs the model in here
+    if resolved.complainant is None:
+        reasons.append(f"nobody to answer: {resolved.note}")
+    elif resolved.note:
+        reasons.append(resolved.note)
+    if mail.truncated:
+        reasons.append(f"message of {mail.size} bytes is over the size limit; only its head was read")
+    if thread_note:
+        reasons.append(thread_note)
+    return Outcome(Disposition.REVIEW, "; ".join(reasons), resolved, screening)
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass
+class PollResult:
+    organisation: str
+    counts: Counter[str] = field(default_factory=Counter)
+    rows: list[filing.Filed] = field(default_factory=list)
+    moved: int = 0
+    stopped: bool = False
+
+
+def context_for(org: Organisation, settings: Settings, session: Session) -> Context:
+    def find_case(reference: str) -> tuple[int, str | None] | None:
+        case = repo.case_by_reference(session, org.id, reference)
+        return (case.id, case.complainant) if case else None
+
+    return Context(own=org.own(), reference_prefix=org.reference_prefix, find_case=find_case,
+                   max_bytes=settings.parsing.max_message_bytes,
+                   max_text_chars=settings.parsing.max_text_chars)
+
+
+def mailbox_key(org: Organisation, box: Mailbox) -> str:
+    return f"{org.id}/{box.source_folder}"
+
+
+def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], settings: Settings,
+             stop: threading.Event | None = None) -> PollResult:
+    """One poll of an opened mailbox: finish unfinished moves, retry quarantined messages,
+    then fetch, process, commit and move new mail batch by batch."""
+    result = PollResult(org.id)
+    folder, key = box.source_folder, mailbox_key(org, box)
+    uidvalidity = box.uidvalidity(folder)
+    uids = box.uids(folder)
+    with sessions.begin() as session:
+        previous = repo.record_poll(session, key, org.id, uidvalidity, uids[-1] if uids else "")
+        known = {uid: (m.id, m.folder) for uid, m in repo.known_uids(session, key, uidvalidity, uids).items()}
+    if previous is not None:
+        log.warning("event=uidvalidity_changed mailbox=%s old=%s new=%s (matching by content hash)",
+                    key, previous, uidvalidity)
+    pending: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for uid, (message_id, target) in known.items():  # committed before, not yet moved
+        pending[target].append((uid, message_id))
+    result.moved += _move(box, sessions, folder, pending)
+    retry_quarantined(org, box, sessions, settings, result)
+    new = [u for u in uids if u not in known]
+    for start in range(0, len(new), getattr(box, "batch_size", 200) or 200):
+        batch = new[start : start + (getattr(box, "batch_size", 200) or 200)]
+        pending = defaultdict(list)
+        for fetched in box.fetch(folder, batch):
+            filed = handle(org, key, uidvalidity, fetched, sessions, settings)
+            result.rows.append(filed)
+            result.counts[filed.disposition] += 1
+            pending[filed.folder].append((fetched.uid, filed.message_id))
+            if stop is not None and stop.is_set():
+                break
+        result.moved += _move(box, sessions, folder, pending)
+        if stop is not None and stop.is_set():
+            result.stopped = True
+            break
+    return result
+
+
+def handle(org: Organisation, key: str, uidvalidity: int, fetched: Fetched,
+           sessions: sessionmaker[Session], settings: Settings) -> filing.Filed:
+    """Process one fetched message and commit its record (one transaction)."""
+    digest = sha256(fetched.raw)
+    with sessions.begin() as session:
+        first = repo.first_by_sha(session, org.id, digest)
+        if first is not None and first.moved_at is None and (first.mailbox, first.uidvalidity) != (key, uidvalidity):
+            filed = filing.reidentify(session, first, key, uidvalidity, fetched.uid)
+        elif first is not None:
+            filed = filing.file_duplicate(session, org, key, uidvalidity, fetched, digest, first)
+        else:
+            outcome = process(fetched.raw, context_for(org, settings, session))
+            filed = filing.file_new(session, org, key, uidvalidity, fetched, digest, outcome)
+    filed.log(log)
+    return filed
+
+
+def retry_quarantined(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], settings: Settings,
+                      result: PollResult) -> None:
+    """Process quarantined messages again from their stored bytes, up to the attempt limit;
+    move the ones that now succeed out of the quarantine folder."""
+    with sessions() as session:
+        ids = [m.id for m in repo.retryable(session, org.id, settings.processing.max_attempts)]
+    recovered: dict[str, list[tuple[str, int]]] = defaultdict(list)  # sha256 -> [(target, message id)]
+    for message_id in ids:
+        with sessions.begin() as session:
+            filed = filing.retry(session, org, message_id, lambda raw, s=session: process(
+                raw, context_for(org, settings, s)))
+        filed.log(log)
+        result.rows.append(filed)
+        result.counts[f"retried-{filed.disposition}"] += 1
+        if filed.disposition != Disposition.QUARANTINED:
+            recovered[filed.sha256].append((filed.folder, filed.message_id))
+    if not recovered:
+        return
+    quarantine = org.folders.quarantine
+    pending: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for fetched in box.fetch(quarantine, box.uids(quarantine)):
+        targets = recovered.get(sha256(fetched.raw))
+        if targets:
+            target, message_id = targets.pop()
+            pending[target].append((fetched.uid, message_id))
+    _move(box, sessions, quarantine, pending)
+
+
+def _move(box: Mailbox, sessions: sessionmaker[Session], folder: str,
+          pending: dict[str, list[tuple[str, int]]]) -> int:
+    moved = 0
+    for target, items in pending.items():
+        if not items:
+            continue
+        box.move(folder, [uid for uid, _ in items], target)
+        with sessions.begin() as session:
+            repo.mark_moved(session, [mid for _, mid in items if mid])
+        moved += len(items)
+    return moved

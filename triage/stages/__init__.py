@@ -1,0 +1,1 @@
+"""Pure pipeline stages: each takes and returns plain values from `triage.domain`."""

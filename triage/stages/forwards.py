@@ -1,0 +1,201 @@
+"""Unwrap forwarded mail and decide whom to answer (the complainant).
+
+Inline forwards from Outlook, Gmail, Apple Mail and Thunderbird (nl/en/de) and attached
+`message/rfc822` parts are recognised. The original sender becomes the complainant only when the
+forwarder is one of the organisation's own addresses; a website form's `Reply-To` is honoured.
+No library unwraps inline forwards in these languages, so the marker list lives here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from datetime import datetime
+
+import dateparser
+
+from triage.domain import Address, Forward, Mail, OwnAddresses, Resolved
+from triage.stages.parse import one_line, parse, split_reply
+from triage.stages.screen import is_machine_address
+
+# A separator line that opens a forwarded message, and the client it comes from.
+_SEPARATORS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (via, re.compile(pattern, re.IGNORECASE | re.MULTILINE))
+    for via, pattern in (
+        ("outlook", r"^[>\s]*-{3,}\s*(?:oorspronkelijk bericht|original message|urspr[üu]ngliche nachricht|"
+                    r"message d'origine)\s*-{3,}\s*$"),
+        ("gmail", r"^[>\s]*-{5,}\s*(?:doorgestuurd bericht|forwarded message|weitergeleitete nachricht)"
+                  r"\s*-{3,}\s*$"),
+        ("thunderbird", r"^[>\s]*-{4,}\s*(?:doorgestuurd bericht|forwarded message|weitergeleitete nachricht|"
+                        r"origineel bericht|original message)\s*-{4,}\s*$"),
+        ("apple", r"^[>\s]*(?:begin doorgestuurd bericht|begin forwarded message|"
+                  r"anfang der weitergeleiteten nachricht|weitergeleitete nachricht)\s*:\s*$"),
+        ("outlook", r"^[>\s]*_{10,}\s*$"),
+    )
+)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:fwd?|fw|doorst|wg|tr|wtrlt|forward)\s*:\s*)+", re.IGNORECASE)
+_REPLY_SUBJECT = re.compile(r"^\s*(?:(?:re|antw|aw|sv)\s*:\s*)+", re.IGNORECASE)
+_HEADER_LINE = re.compile(
+    r"^[>\s]*\**\s*(van|from|von|verzonden|sent|gesendet|datum|date|aan|to|an|onderwerp|subject|betreff|"
+    r"cc|kopie|bcc|reply-to|antwoord aan|antwort an|belangrijkheid|importance|wichtigkeit)\s*:\**\s*(.*)$",
+    re.IGNORECASE,
+)
+_FIELD = {
+    "van": "from", "from": "from", "von": "from",
+    "verzonden": "date", "sent": "date", "gesendet": "date", "datum": "date", "date": "date",
+    "onderwerp": "subject", "subject": "subject", "betreff": "subject",
+}
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_DATE_SETTINGS = {
+    "RETURN_AS_TIMEZONE_AWARE": True,
+    "TIMEZONE": "Europe/Amsterdam",
+    "DATE_ORDER": "DMY",
+    "PREFER_DATES_FROM": "past",
+}
+
+
+def parse_address(value: str) -> Address | None:
+    """'Naam <adres>', 'Naam [mailto:adres]', '"adres" <adres>' or a bare address."""
+    value = one_line(value.replace("*", ""))
+    found = _EMAIL.findall(value)
+    if not found:
+        return None
+    addr = found[-1].lower()
+    name = re.sub(r"[<\[(]?\s*(?:mailto:)?" + re.escape(found[-1]) + r"\s*[>\])]?", " ", value, flags=re.I)
+    name = one_line(name).strip("\"' ,;")
+    if name.lower() == addr:
+        name = ""
+    return Address(addr=addr, name=name)
+
+
+def parse_loose_date(value: str) -> datetime | None:
+    """A date as mail clients write it in quoted headers, in Dutch, English or German."""
+    value = one_line(value)
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+        if parsed.tzinfo is not None:
+            return parsed
+    except (TypeError, ValueError, IndexError):
+        pass
+    cleaned = re.sub(r"\b(?:om|at|um)\b", " ", value, flags=re.IGNORECASE)
+    try:
+        return dateparser.parse(cleaned, languages=["nl", "en", "de"], settings=_DATE_SETTINGS)
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def _header_block(lines: list[str]) -> tuple[dict[str, str], int]:
+    """Read 'Van: … / Onderwerp: …' lines; return the fields and the index after the block."""
+    fields: dict[str, str] = {}
+    i, seen, last = 0, 0, ""
+    while i < len(lines) and not lines[i].strip(" >") and seen == 0:
+        i += 1  # blank lines before the block (Apple Mail)
+    while i < len(lines):
+        line = lines[i]
+        match = _HEADER_LINE.match(line)
+        if match:
+            key = match.group(1).lower()
+            last = _FIELD.get(key, key)
+            fields.setdefault(last, match.group(2).strip())
+            seen += 1
+        elif not line.strip(" >"):
+            break
+        elif seen and last in ("to", "aan", "an", "cc", "kopie", "subject", "from"):
+            fields[last] = f"{fields.get(last, '')} {line.strip(' >')}".strip()  # wrapped value
+        else:
+            break
+        i += 1
+    return fields, i
+
+
+def _unquote(lines: list[str]) -> str:
+    if lines and all(line.startswith(">") or not line.strip() for line in lines):
+        lines = [re.sub(r"^> ?", "", line) for line in lines]
+    return "\n".join(lines).strip()
+
+
+def find_inline_forward(mail: Mail) -> Forward | None:
+    """The first forwarded message written inline in the body, if any."""
+    text = mail.text
+    best: tuple[int, str, re.Match[str]] | None = None
+    for via, pattern in _SEPARATORS:
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), via, match)
+    starts: list[tuple[str, int]] = []
+    if best:
+        starts.append((best[1], best[2].end()))
+    if _FORWARD_SUBJECT.match(mail.subject):  # a bare header block with no separator line
+        bare = re.search(r"^[>\s]*\**(?:van|from|von)\s*:", text, re.IGNORECASE | re.MULTILINE)
+        if bare:
+            starts.append(("plain", bare.start()))
+    for via, start in starts:
+        lines = text[start:].lstrip("\r\n").split("\n")
+        fields, end = _header_block(lines)
+        if "from" not in fields and via in ("outlook", "plain"):
+            continue  # a plain rule of underscores, or no header block
+        body = _unquote(lines[end:])
+        new, _sig, _quoted = split_reply(body)
+        subject = one_line(fields.get("subject", "")) or _FORWARD_SUBJECT.sub("", mail.subject)
+        return Forward(
+            sender=parse_address(fields.get("from", "")),
+            date=parse_loose_date(fields.get("date", "")),
+            subject=subject,
+            text=new or body,
+            via=via,
+        )
+    return None
+
+
+def find_attached_forward(mail: Mail) -> Forward | None:
+    """An attached message/rfc822 part, parsed as the original."""
+    for raw in mail.rfc822_parts:
+        try:
+            inner = parse(raw)
+        except Exception:  # an unreadable attachment is not a forward we can use
+            continue
+        if inner.sender or inner.text.strip():
+            return Forward(
+                sender=inner.sender,
+                date=inner.date,
+                subject=inner.subject,
+                text=inner.new_text or inner.text,
+                via="rfc822",
+            )
+    return None
+
+
+def resolve(mail: Mail, own: OwnAddresses) -> Resolved:
+    """Decide whom the message is from: the sender, a forwarded original, or a form's Reply-To."""
+    sender = mail.sender
+    forward = find_attached_forward(mail) or find_inline_forward(mail)
+    if sender and own.is_own(sender.addr) and forward:
+        original = forward.sender
+        if original and not own.is_own(original.addr):
+            return Resolved(mail, original, forwarded_by=sender, forward=forward,
+                            note=f"forwarded by {sender.addr} ({forward.via})")
+        return Resolved(mail, None, forwarded_by=sender, forward=forward,
+                        note="forwarded by staff, but the original sender is unknown or ours")
+    reply_to = mail.reply_to
+    if reply_to and sender and reply_to.addr != sender.addr:
+        if own.is_own(reply_to.addr):
+            if is_machine_address(sender.addr) or own.is_own(sender.addr):
+                return Resolved(mail, None, forward=forward, note="Reply-To is one of our own addresses")
+        else:
+            return Resolved(mail, reply_to, forward=forward, note=f"answer goes to Reply-To {reply_to.addr}")
+    if sender is None:
+        return Resolved(mail, None, forward=forward, note="no usable sender address")
+    if own.is_own(sender.addr):
+        return Resolved(mail, None, forward=forward, note="sent from one of our own addresses")
+    return Resolved(mail, sender, forward=forward)
+
+
+def strip_subject_prefixes(subject: str) -> str:
+    """'Re: Fwd: Doorst: x' -> 'x'."""
+    previous = None
+    while previous != subject:
+        previous = subject
+        subject = _REPLY_SUBJECT.sub("", _FORWARD_SUBJECT.sub("", subject))
+    return subject.strip()

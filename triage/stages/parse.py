@@ -1,0 +1,221 @@
+"""Parse raw message bytes into a `Mail`: headers, addresses, date, readable text, attachments.
+
+mail-parser does the MIME work, inscriptis turns HTML into text, mail-parser-reply separates the
+new text from quoted history and signature. Anything unreadable is decoded leniently, never raised.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.header
+import email.utils
+import logging
+import re
+from datetime import UTC, datetime
+
+import mailparser
+from inscriptis import get_text
+from inscriptis.css_profiles import CSS_PROFILES
+from inscriptis.model.config import ParserConfig
+from mailparser_reply.parser import EmailMessage
+
+from triage.domain import Address, Attachment, Mail
+from triage.errors import StageError
+
+log = logging.getLogger(__name__)
+
+REPLY_LANGUAGES = ["nl", "en", "de"]
+_HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_images=False)
+_MSGID = re.compile(r"<[^<>\s]+>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Text safe to store anywhere: no NUL or control characters, no lone surrogates."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """Header values as one line: CR/LF and runs of white space folded to one space."""
+    return " ".join(clean(text).split())
+
+
+def decode_header_value(value: object) -> str:
+    """Decode an RFC 2047 header (or raw 8-bit bytes in one) into readable text."""
+    if isinstance(value, email.header.Header):
+        parts = email.header.decode_header(value)
+    else:
+        raw = str(value)
+        if any("\udc80" <= ch <= "\udcff" for ch in raw):  # 8-bit bytes kept as surrogates
+            return one_line(_bytes_to_text(raw.encode("utf-8", "surrogateescape")))
+        try:
+            parts = email.header.decode_header(raw)
+        except (ValueError, LookupError, AssertionError):
+            return one_line(raw)
+    out = []
+    for chunk, charset in parts:
+        if isinstance(chunk, bytes):
+            try:
+                out.append(chunk.decode(charset or "ascii"))
+            except (LookupError, UnicodeDecodeError):
+                out.append(_bytes_to_text(chunk))
+        else:
+            out.append(chunk)
+    joined = "".join(out) if all(c for _, c in parts) else " ".join(o.strip() for o in out if o.strip())
+    return one_line(joined)
+
+
+def _bytes_to_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML document (scripts and styles dropped)."""
+    try:
+        return get_text(html, _HTML_CONFIG)
+    except (RecursionError, ValueError, TypeError) as exc:  # pathological nesting or markup
+        log.debug("inscriptis failed (%s); falling back to lxml", exc)
+        import lxml.html
+
+        try:
+            doc = lxml.html.fromstring(html)
+            for bad in doc.xpath("//script|//style"):
+                bad.drop_tree()
+            return str(doc.text_content())
+        except Exception:  # lxml raises many types on garbage; plain text is the last resort
+            return re.sub(r"\s+", " ", html)
+
+
+def split_reply(text: str) -> tuple[str, str, str]:
+    """Split body text into (new text, signature, quoted history)."""
+    if not text.strip():
+        return "", "", ""
+    try:
+        msg = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read()
+    except (RecursionError, re.error):
+        return text.strip(), "", ""
+    if not msg.replies:
+        return text.strip(), "", ""
+    first = msg.replies[0]
+    if first.headers:  # the body opens with a quoted header: there is no new text
+        return "", "", "\n\n".join(r.full_body for r in msg.replies).strip()
+    new = first.body
+    signature = first.signatures
+    quoted = "\n\n".join(f"{r.headers}\n{r.full_body}" for r in msg.replies[1:]).strip()
+    if not new and not quoted:  # everything looked like a signature: keep the text
+        return first.content, "", ""
+    return new, signature, quoted
+
+
+def _address(pair: tuple[str, str] | None) -> Address | None:
+    if not pair:
+        return None
+    name, addr = pair
+    addr = one_line(addr).strip("<> ").lower()
+    if "@" not in addr:
+        return None
+    return Address(addr=addr, name=one_line(name).strip("\"' "))
+
+
+def _addresses(value: object) -> tuple[Address, ...]:
+    if not isinstance(value, list):
+        return ()
+    found = (_address(p) for p in value if isinstance(p, tuple) and len(p) == 2)
+    return tuple(a for a in found if a)
+
+
+def _attachment_size(att: dict[str, object]) -> int:
+    payload = att.get("payload") or ""
+    if att.get("binary") and isinstance(payload, str):
+        try:
+            return len(base64.b64decode(payload))
+        except (binascii.Error, ValueError):
+            return len(payload) * 3 // 4
+    return len(str(payload).encode("utf-8", "replace"))
+
+
+def _date(mp: mailparser.MailParser) -> datetime | None:
+    value = mp.date
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _rfc822_parts(mp: mailparser.MailParser) -> tuple[bytes, ...]:
+    parts = []
+    for part in mp.message.walk():
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                try:
+                    parts.append(inner[0].as_bytes())
+                except Exception:  # a broken inner message is not worth a crash: skip it
+                    continue
+        if len(parts) >= 5:
+            break
+    return tuple(parts)
+
+
+def _headers(mp: mailparser.MailParser) -> tuple[tuple[str, str], ...]:
+    out = []
+    for name, value in mp.message.items()[:500]:
+        out.append((str(name).strip().lower(), decode_header_value(value)[:4000]))
+    return tuple(out)
+
+
+def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int = 200_000) -> Mail:
+    """Parse `raw`. Messages over `max_bytes` are parsed from their head only (`truncated`)."""
+    truncated = len(raw) > max_bytes
+    data = raw[:max_bytes] if truncated else raw
+    try:
+        mp = mailparser.parse_from_bytes(data)
+    except Exception as exc:  # mail-parser raises many types on broken input
+        raise StageError("parse", f"mail-parser could not read the message: {exc}") from exc
+    if mp.message is None:
+        raise StageError("parse", "the message is empty")
+    plain = "\n\n".join(p for p in mp.text_plain if p.strip())
+    html = "\n".join(mp.text_html)
+    html_only = not plain.strip() and bool(html.strip())
+    text = plain if plain.strip() else (html_to_text(html) if html.strip() else "")
+    text = clean(text.replace("\r\n", "\n"))[:max_text_chars]
+    new_text, signature, quoted = split_reply(text)
+    froms = mp.from_ if isinstance(mp.from_, list) else []
+    references = tuple(_MSGID.findall(one_line(str(mp.references or ""))))
+    in_reply_to = next(iter(_MSGID.findall(one_line(str(mp.in_reply_to or "")))), "")
+    attachments = tuple(
+        Attachment(
+            name=one_line(str(a.get("filename") or "")),
+            content_type=str(a.get("mail_content_type") or "application/octet-stream"),
+            size=_attachment_size(a),
+        )
+        for a in mp.attachments
+    )
+    defects = tuple(sorted(str(c) for c in mp.defects_categories))
+    return Mail(
+        message_id=one_line(str(mp.message_id or "")),
+        subject=one_line(str(mp.subject or "")),
+        sender=_address(froms[0]) if froms else None,
+        reply_to=next(iter(_addresses(mp.reply_to)), None),
+        to=_addresses(mp.to),
+        cc=_addresses(mp.cc),
+        date=_date(mp),
+        in_reply_to=in_reply_to,
+        references=references,
+        headers=_headers(mp),
+        content_type=mp.message.get_content_type(),
+        text=text,
+        new_text=new_text,
+        quoted=quoted,
+        signature=signature,
+        html_only=html_only,
+        attachments=attachments,
+        size=len(raw),
+        truncated=truncated,
+        defects=defects,
+        rfc822_parts=_rfc822_parts(mp),
+    )

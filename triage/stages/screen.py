@@ -1,0 +1,75 @@
+"""Recognise machine mail (auto-replies, bounces, lists, no-reply senders) that must never be answered.
+
+`screen(resolved)` returns a `Screening` with the first reason found, from the headers of RFC 3834,
+RFC 2369/2919 and RFC 3464, the sender's local part, and out-of-office subjects in nl/en/de.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.domain import Resolved, Screening
+
+_MACHINE_LOCALPART = re.compile(
+    r"^(mailer[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply[-_.].*|"
+    r"bounces?|bounce[-+].*|.*[-+.]noreply)$",
+    re.IGNORECASE,
+)
+# Subjects that auto-responders put before (or instead of) the original subject.
+_OOO_SUBJECT = re.compile(
+    r"^\s*(?:"
+    r"automatisch(?:e)? (?:antwoord|beantwoording|reactie)|afwezig(?:heids(?:melding|bericht))?\s*[:(\-]|"
+    r"afwezigheidsmelding|niet aanwezig\s*[:(\-]|out of (?:the )?office|automatic reply|auto[- ]?reply|"
+    r"autoresponse|auto[- ]?response|abwesenheitsnotiz|automatische antwort|abwesend\s*[:(\-]|"
+    r"nicht im b[üu]ro|vacation reply|on vacation\s*[:(\-]|"
+    r"undeliverable|undelivered mail|delivery status notification|mail delivery (?:failed|failure|system)|"
+    r"returned mail|onbestelbaar|niet bezorgd|unzustellbar|nicht zustellbar|failure notice"
+    r")",
+    re.IGNORECASE,
+)
+_PRECEDENCE = {"bulk", "list", "junk"}
+
+
+def is_machine_address(addr: str) -> bool:
+    """True for MAILER-DAEMON, postmaster, noreply and similar senders nobody reads."""
+    return bool(_MACHINE_LOCALPART.match(addr.partition("@")[0]))
+
+
+def _header_reason(resolved: Resolved) -> str:
+    mail = resolved.mail
+    auto = mail.header("auto-submitted").strip().lower()
+    if auto and not auto.startswith("no"):
+        return f"auto-submitted: {auto.split(';')[0]}"
+    if mail.has_header("x-autoreply") or mail.has_header("x-autorespond"):
+        return "x-autoreply"
+    suppress = mail.header("x-auto-response-suppress").strip()
+    if suppress:
+        return f"x-auto-response-suppress: {suppress}"
+    precedence = mail.header("precedence").strip().lower()
+    if precedence in _PRECEDENCE:
+        return f"precedence: {precedence}"
+    if mail.has_header("list-id"):
+        return f"list: {mail.header('list-id')[:80]}"
+    if mail.has_header("list-unsubscribe") and mail.has_header("list-post"):
+        return "list: list-post"
+    content_type = mail.header("content-type").lower()
+    if mail.content_type == "multipart/report" or "report-type=delivery-status" in content_type:
+        report = re.search(r"report-type=\"?([\w-]+)", content_type)
+        return f"dsn: {report.group(1) if report else 'multipart/report'}"
+    if mail.has_header("x-failed-recipients"):
+        return "dsn: x-failed-recipients"
+    return ""
+
+
+def screen(resolved: Resolved) -> Screening:
+    """Decide whether this message was written by a machine; say why."""
+    reason = _header_reason(resolved)
+    if reason:
+        return Screening(machine=True, reason=reason)
+    sender, reply_to = resolved.mail.sender, resolved.mail.reply_to
+    # A no-reply sender with a person in Reply-To is a website form, not a machine.
+    if sender and is_machine_address(sender.addr) and (reply_to is None or is_machine_address(reply_to.addr)):
+        return Screening(machine=True, reason=f"machine-sender: {sender.addr}")
+    if _OOO_SUBJECT.match(resolved.mail.subject):
+        return Screening(machine=True, reason=f"out-of-office: {resolved.mail.subject[:60]}")
+    return Screening(machine=False)

@@ -1,0 +1,43 @@
+"""Join a reply to its case: a case reference in the subject, or In-Reply-To/References naming one
+of our acknowledgements, joins the case only when the sender is the case's complainant."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from triage.domain import Resolved, ThreadMatch
+
+# (case id, complainant address) for a reference, or None when there is no such case.
+CaseFinder = Callable[[str], tuple[int, str | None] | None]
+_ACK_ID = re.compile(r"<ack\.([A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,})\.[^@>\s]*@[^>\s]+>")
+
+
+def references(resolved: Resolved, prefix: str) -> list[tuple[str, str]]:
+    """Candidate (reference, how) pairs, most reliable first, without repeats."""
+    mail = resolved.mail
+    found: list[tuple[str, str]] = []
+    for msgid in (mail.in_reply_to, *reversed(mail.references)):
+        match = _ACK_ID.fullmatch(msgid) if msgid else None
+        if match:
+            found.append((match.group(1), "in-reply-to"))
+    pattern = re.compile(rf"(?<![A-Z0-9-]){re.escape(prefix)}-\d{{4}}-\d{{6,}}(?!\d)")
+    found += [(m, "subject") for m in pattern.findall(mail.subject.upper())]
+    seen: set[str] = set()
+    return [(ref, how) for ref, how in found if not (ref in seen or seen.add(ref))]
+
+
+def thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple[ThreadMatch | None, str]:
+    """The case this message continues, or None with a note saying why a reference was not used."""
+    notes = []
+    for reference, how in references(resolved, prefix):
+        case = find_case(reference)
+        if case is None:
+            notes.append(f"{reference} is not a case of ours")
+            continue
+        case_id, complainant = case
+        sender = resolved.complainant.addr if resolved.complainant else None
+        if sender and complainant and sender == complainant.lower():
+            return ThreadMatch(case_id=case_id, reference=reference, how=how), ""
+        notes.append(f"names {reference} but {sender or 'the sender'} is not its complainant")
+    return None, "; ".join(notes)

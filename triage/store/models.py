@@ -1,0 +1,137 @@
+"""SQLAlchemy 2 typed tables: raw blobs, messages, cases, reference counters, mailbox state, audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class RawBlob(Base):
+    """The exact bytes of a fetched message, stored once per content hash."""
+
+    __tablename__ = "raw_blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("organisation", "year", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64), index=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+    complainant: Mapped[str | None] = mapped_column(String(320), index=True)
+    complainant_name: Mapped[str] = mapped_column(String(200), default="")
+    forwarded_by: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str | None] = mapped_column(String(20))
+    topic: Mapped[str | None] = mapped_column(String(20))
+    formality: Mapped[str | None] = mapped_column(String(20))
+    confidences: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    messages: Mapped[list[Message]] = relationship(back_populates="case", foreign_keys="Message.case_id")
+
+
+class Message(Base):
+    """One fetched message: where it came from, what it said, what became of it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid"),
+        Index("ix_messages_org_sha", "organisation", "sha256"),
+        Index("ix_messages_pending", "organisation", "disposition", "moved_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64))
+    mailbox: Mapped[str] = mapped_column(String(300))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(ForeignKey("raw_blobs.sha256"))
+    size: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sender: Mapped[str | None] = mapped_column(String(320))
+    complainant: Mapped[str | None] = mapped_column(String(320))
+    forwarded_by: Mapped[str | None] = mapped_column(String(320))
+    sent_at: Mapped[datetime | None]  # the Date header
+    received_at: Mapped[datetime]  # arrival in the mailbox (INTERNALDATE), else fetch time
+    fetched_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text, default="")
+    new_text: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # attachments, headers, forward, notes
+    disposition: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    folder: Mapped[str] = mapped_column(String(300), default="")  # where it goes (or went)
+    moved_at: Mapped[datetime | None]
+    case: Mapped[Case | None] = relationship(back_populates="messages", foreign_keys=[case_id])
+
+
+class ReferenceCounter(Base):
+    """The last case number handed out per organisation and year."""
+
+    __tablename__ = "reference_counters"
+    organisation: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class MailboxState(Base):
+    __tablename__ = "mailbox_state"
+    mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[str] = mapped_column(String(255), default="")
+    last_poll_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))  # "worker", a user name, ...
+    action: Mapped[str] = mapped_column(String(60))
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

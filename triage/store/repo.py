@@ -1,0 +1,147 @@
+"""The queries the pipeline and the shells need; every function takes an open Session."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from triage.errors import ConfigError, ServerError
+from triage.store.models import AuditLog, Case, MailboxState, Message, RawBlob, ReferenceCounter
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for `url`, checked to connect; errors are one line naming the database."""
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise ConfigError(f"database.url {url!r} is not usable: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ServerError(
+            f"database {engine.url.render_as_string(hide_password=True)} is unreachable: {reason}"
+        ) from None
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def save_blob(session: Session, sha: str, raw: bytes) -> None:
+    if session.get(RawBlob, sha) is None:
+        session.add(RawBlob(sha256=sha, size=len(raw), data=raw))
+        session.flush()
+
+
+def next_reference(session: Session, organisation: str, prefix: str, year: int) -> tuple[str, int]:
+    """Hand out the next case number for (organisation, year); safe with concurrent workers."""
+    stmt = (
+        update(ReferenceCounter)
+        .where(ReferenceCounter.organisation == organisation, ReferenceCounter.year == year)
+        .values(value=ReferenceCounter.value + 1)
+        .returning(ReferenceCounter.value)
+    )
+    value = session.execute(stmt).scalar_one_or_none()
+    if value is None:
+        try:
+            with session.begin_nested():
+                session.add(ReferenceCounter(organisation=organisation, year=year, value=1))
+            value = 1
+        except IntegrityError:  # another worker created the row first
+            value = session.execute(stmt).scalar_one()
+    return f"{prefix}-{year}-{value:06d}", value
+
+
+def known_uids(session: Session, mailbox: str, uidvalidity: int, uids: Iterable[str]) -> dict[str, Message]:
+    uids = list(uids)
+    found: dict[str, Message] = {}
+    for i in range(0, len(uids), 500):
+        rows = session.scalars(
+            select(Message).where(
+                Message.mailbox == mailbox, Message.uidvalidity == uidvalidity, Message.uid.in_(uids[i : i + 500])
+            )
+        )
+        found.update((m.uid, m) for m in rows)
+    return found
+
+
+def first_by_sha(session: Session, organisation: str, sha: str) -> Message | None:
+    return session.scalars(
+        select(Message)
+        .where(Message.organisation == organisation, Message.sha256 == sha, Message.duplicate_of.is_(None))
+        .order_by(Message.id)
+        .limit(1)
+    ).first()
+
+
+def case_by_reference(session: Session, organisation: str, reference: str) -> Case | None:
+    return session.scalars(
+        select(Case).where(Case.organisation == organisation, Case.reference == reference)
+    ).first()
+
+
+def retryable(session: Session, organisation: str, max_attempts: int) -> list[Message]:
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.organisation == organisation,
+                Message.disposition == "quarantined",
+                Message.attempts < max_attempts,
+            )
+            .order_by(Message.id)
+        )
+    )
+
+
+def mark_moved(session: Session, ids: Iterable[int]) -> None:
+    ids = list(ids)
+    if ids:
+        session.execute(update(Message).where(Message.id.in_(ids)).values(moved_at=now()))
+
+
+def record_poll(session: Session, mailbox: str, organisation: str, uidvalidity: int, last_uid: str) -> int | None:
+    """Store the mailbox state; return the previous UIDVALIDITY when it changed."""
+    state = session.get(MailboxState, mailbox)
+    if state is None:
+        session.add(MailboxState(mailbox=mailbox, organisation=organisation, uidvalidity=uidvalidity,
+                                 last_uid=last_uid, last_poll_at=now()))
+        return None
+    previous = state.uidvalidity if state.uidvalidity != uidvalidity else None
+    state.uidvalidity = uidvalidity
+    if last_uid:
+        state.last_uid = last_uid
+    state.last_poll_at = now()
+    return previous
+
+
+def audit(session: Session, action: str, *, actor: str = "worker", organisation: str | None = None,
+          case_id: int | None = None, message_id: int | None = None, **detail: Any) -> None:
+    session.add(AuditLog(at=now(), actor=actor, action=action, organisation=organisation, case_id=case_id,
+                         message_id=message_id, detail=detail))

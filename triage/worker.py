@@ -1,0 +1,93 @@
+"""The daemon: APScheduler 3 jobs poll every organisation's mailbox at its interval, one run at a
+time per mailbox, missed runs coalesced; SIGTERM/SIGINT stop it after the message in hand."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from triage.config import Organisation, Settings
+from triage.errors import ServerError
+from triage.mailboxes import open_mailbox
+from triage.pipeline import PollResult, run_once
+from triage.store.repo import now
+
+log = logging.getLogger("triage.worker")
+
+
+class Poller:
+    """Polls one organisation; logs a lost server once, and once more when it is back."""
+
+    def __init__(self, org: Organisation, sessions: sessionmaker[Session], settings: Settings,
+                 stop: threading.Event) -> None:
+        self.org, self.sessions, self.settings, self.stop = org, sessions, settings, stop
+        self.failing: str | None = None
+
+    def poll(self) -> PollResult | None:
+        if self.stop.is_set():
+            return None
+        try:
+            with open_mailbox(self.org) as box:
+                result = run_once(self.org, box, self.sessions, self.settings, self.stop)
+        except (ServerError, SQLAlchemyError) as exc:
+            message = str(exc).splitlines()[0]
+            if message != self.failing:
+                log.error("event=poll_failed organisation=%s error=%r (will retry)", self.org.id, message)
+            self.failing = message
+            return None
+        if self.failing:
+            log.info("event=poll_recovered organisation=%s", self.org.id)
+            self.failing = None
+        if result.rows or result.moved:
+            log.info("event=poll organisation=%s %s moved=%d", self.org.id,
+                     " ".join(f"{k}={v}" for k, v in sorted(result.counts.items())), result.moved)
+        return result
+
+
+def poll_all(settings: Settings, sessions: sessionmaker[Session],
+             stop: threading.Event | None = None) -> list[PollResult]:
+    """One cycle over every organisation; server errors propagate (used by `poll --once`)."""
+    stop = stop or threading.Event()
+    results = []
+    for org in settings.organisations.values():
+        with open_mailbox(org) as box:
+            results.append(run_once(org, box, sessions, settings, stop))
+        if stop.is_set():
+            break
+    return results
+
+
+def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None) -> None:
+    """Run the scheduler until SIGTERM/SIGINT (or `stop` is set)."""
+    stop = stop or threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("event=stopping signal=%s (finishing the message in hand)", signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    scheduler = BackgroundScheduler(
+        timezone="Europe/Amsterdam",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    for org in settings.organisations.values():
+        poller = Poller(org, sessions, settings, stop)
+        scheduler.add_job(poller.poll, "interval", seconds=org.poll_interval, id=f"poll:{org.id}",
+                          name=f"poll {org.id}", next_run_time=now())
+    scheduler.start()
+    log.info("event=started organisations=%s", ",".join(settings.organisations))
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        scheduler.shutdown(wait=True)
+        log.info("event=stopped")
+
