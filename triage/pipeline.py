@@ -126,13 +126,13 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
     result.moved += _move(box, sessions, folder, pending)
     retry_quarantined(org, box, sessions, settings, result)
     new = [u for u in uids if u not in known]
-    for start in range(0, len(new), getattr(box, "batch_size", 200) or 200):
-        batch = new[start : start + (getattr(box, "batch_size", 200) or 200)]
+    for start in range(0, len(new), box.batch_size):
+        batch = new[start : start + box.batch_size]
         pending = defaultdict(list)
         for fetched in box.fetch(folder, batch):
             filed = handle(org, key, uidvalidity, fetched, sessions, settings)
             result.rows.append(filed)
-            result.counts[filed.disposition] += 1
+            result.counts[filed.label] += 1
             pending[filed.folder].append((fetched.uid, filed.message_id))
             if stop is not None and stop.is_set():
                 break

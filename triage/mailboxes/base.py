@@ -20,6 +20,7 @@ class Mailbox(Protocol):
     """A source of mail. Folder names use '/' as hierarchy separator; adapters translate."""
 
     source_folder: str
+    batch_size: int  # messages fetched, committed and moved together
 
     def __enter__(self) -> Self: ...
 

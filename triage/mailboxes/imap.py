@@ -26,6 +26,7 @@ class ImapBox:
     def __init__(self, settings: ImapSettings, password: str | None = None) -> None:
         self.settings = settings
         self.source_folder = settings.folder
+        self.batch_size = settings.batch_size
         self._password = password
         self._client: IMAPClient | None = None
         self._delimiter = "/"

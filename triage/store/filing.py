@@ -34,11 +34,16 @@ class Filed:
     reference: str = ""
     sender: str = ""
     subject: str = ""
+    renumbered: bool = False  # a known message met again under a new UIDVALIDITY
+
+    @property
+    def label(self) -> str:
+        return "renumbered" if self.renumbered else self.disposition
 
     def log(self, logger: logging.Logger) -> None:
         level = logging.WARNING if self.disposition == Disposition.QUARANTINED else logging.INFO
         logger.log(level, "event=message uid=%s reference=%s disposition=%s reason=%r sender=%s",
-                   self.uid, self.reference or "-", self.disposition, self.reason, self.sender or "-")
+                   self.uid, self.reference or "-", self.label, self.reason, self.sender or "-")
 
 
 def folder_for(org: Organisation, disposition: str) -> str:
@@ -166,7 +171,9 @@ def reidentify(session: Session, msg: Message, key: str, uidvalidity: int, uid: 
     session.flush()
     repo.audit(session, "message.renumbered", organisation=msg.organisation, message_id=msg.id,
                old=list(old), new=[key, uidvalidity, uid])
-    return _filed(msg, msg.case.reference if msg.case else "")
+    filed = _filed(msg, msg.case.reference if msg.case else "")
+    filed.renumbered = True
+    return filed
 
 
 def retry(session: Session, org: Organisation, message_id: int, process: Callable[[bytes], Outcome]) -> Filed:

@@ -1,0 +1,136 @@
+"""Shared fixtures: real Dovecot servers, SQLite and PostgreSQL databases, settings factories.
+
+Under CI=true a missing server fails the test; elsewhere the test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from servers import NO_MOVE_CAPABILITIES, Dovecot, start_dovecot  # noqa: E402
+
+from triage import config  # noqa: E402
+from triage.store import migrate, repo  # noqa: E402
+
+IN_CI = os.environ.get("CI") == "true"
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_ADMIN_URL = os.environ.get("TRIAGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def unavailable(reason: str) -> None:
+    """Skip outside CI; fail under CI=true, where every server must be there."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: nothing may be skipped)")
+    pytest.skip(reason)
+
+
+def shared_corpus() -> Path:
+    return Path(os.environ.get("TRIAGE_SHARED", ROOT.parent / "shared")) / "corpus"
+
+
+def _start(capability: str | None) -> Iterator[Dovecot]:
+    try:
+        server = start_dovecot(capability)
+    except (FileNotFoundError, RuntimeError) as exc:
+        unavailable(f"Dovecot cannot run here: {exc}")
+        return
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    yield from _start(None)
+
+
+@pytest.fixture(scope="session")
+def dovecot_nomove() -> Iterator[Dovecot]:
+    yield from _start(NO_MOVE_CAPABILITIES)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # any driver or connection error means: no PostgreSQL here
+        unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+    finally:
+        engine.dispose()
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = "triage_test_" + uuid.uuid4().hex[:10]
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield pg_server.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'triage.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'triage.db'}"
+
+
+def write_config(tmp_path: Path, db_url: str, mailbox: str, extra: str = "") -> Path:
+    """A config file with one organisation 'debrug' and the given [mailbox] table body."""
+    path = tmp_path / "triage.toml"
+    path.write_text(f"""
+[database]
+url = "{db_url}"
+
+[organisations.debrug]
+name = "Woonstichting De Brug"
+reference_prefix = "KL"
+addresses = ["klachten@debrug.example", "info@debrug.example"]
+domains = ["debrug.example"]
+poll_interval = 1
+{extra}
+
+[organisations.debrug.mailbox]
+{mailbox}
+""", encoding="utf-8")
+    return path
+
+
+def imap_mailbox(server: Dovecot, user: str, batch_size: int = 50) -> str:
+    os.environ["TRIAGE_TEST_IMAP_PASSWORD"] = "geheim-test-wachtwoord"
+    return (f'type = "imap"\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"\n'
+            f'user = "{user}"\npassword_env = "TRIAGE_TEST_IMAP_PASSWORD"\nbatch_size = {batch_size}\n')
+
+
+def settings_for(path: Path) -> config.Settings:
+    return config.load(path)
+
+
+def sessions_for(settings: config.Settings):  # type: ignore[no-untyped-def]
+    engine = repo.open_engine(settings.database.url)
+    migrate.ensure_current(engine)
+    return repo.session_factory(engine)

@@ -1,0 +1,165 @@
+"""Real servers for tests: a Dovecot IMAP server on a free loopback port with a generated config."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imapclient import IMAPClient
+
+PASSWORD = "geheim-test-wachtwoord"
+NO_MOVE_CAPABILITIES = (
+    "IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES "
+    "THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE "
+    "UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH "
+    "LIST-STATUS BINARY SPECIAL-USE"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def dovecot_binary() -> str | None:
+    return shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None
+    )
+
+
+@dataclass
+class Dovecot:
+    """A running Dovecot with a static password for every user name: one user per test."""
+
+    root: Path
+    port: int
+    process: subprocess.Popen[bytes]
+    mail_uid: int
+    mail_gid: int
+    host: str = "127.0.0.1"
+    users: list[str] = field(default_factory=list)
+
+    def new_user(self) -> str:
+        name = "u" + uuid.uuid4().hex[:12]
+        self.users.append(name)
+        return name
+
+    def client(self, user: str) -> IMAPClient:
+        c = IMAPClient(self.host, port=self.port, ssl=False, timeout=30)
+        c.login(user, PASSWORD)
+        return c
+
+    def append(self, user: str, messages: list[bytes], folder: str = "INBOX",
+               flags: tuple[bytes, ...] = ()) -> None:
+        with self.client(user) as c:
+            for raw in messages:
+                c.append(folder, raw, flags=flags)
+
+    def uids(self, user: str, folder: str = "INBOX") -> list[int]:
+        with self.client(user) as c:
+            if not c.folder_exists(folder):
+                return []
+            c.select_folder(folder, readonly=True)
+            return list(c.search(["NOT", "DELETED"]))
+
+    def maildir(self, user: str) -> Path:
+        return self.root / "mail" / user
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_dovecot(capability: str | None = None) -> Dovecot:
+    binary = dovecot_binary()
+    if binary is None:
+        raise FileNotFoundError("dovecot is not installed (apt-get install dovecot-imapd)")
+    root = Path(tempfile.mkdtemp(prefix="triage-dovecot-"))
+    os.chmod(root, 0o755)
+    for sub in ("run", "state", "mail", "home"):
+        (root / sub).mkdir()
+    if os.geteuid() == 0:
+        mail_user = pwd.getpwnam("nobody")
+        login_user, internal_user = "dovenull", "dovecot"
+    else:
+        mail_user = pwd.getpwuid(os.getuid())
+        login_user = internal_user = mail_user.pw_name
+    for sub in ("mail", "home"):
+        os.chown(root / sub, mail_user.pw_uid, mail_user.pw_gid) if os.geteuid() == 0 else None
+    port = free_port()
+    conf = root / "dovecot.conf"
+    conf.write_text(f"""
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = {login_user}
+default_internal_user = {internal_user}
+first_valid_uid = 1
+mail_location = maildir:{root}/mail/%u
+mail_fsync = never
+passdb {{
+  driver = static
+  args = password={PASSWORD}
+}}
+userdb {{
+  driver = static
+  args = uid={mail_user.pw_uid} gid={mail_user.pw_gid} home={root}/home/%u
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+{"protocol imap {" + chr(10) + "  imap_capability = " + capability + chr(10) + "}" if capability else ""}
+""")
+    process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            out = process.stdout.read().decode() if process.stdout else ""
+            log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
+            shutil.rmtree(root, ignore_errors=True)
+            raise RuntimeError(f"dovecot exited: {out} {log}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                if s.recv(100).startswith(b"* OK"):
+                    break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        raise RuntimeError("dovecot did not start listening in 15 s")
+    return Dovecot(root=root, port=port, process=process, mail_uid=mail_user.pw_uid, mail_gid=mail_user.pw_gid)
