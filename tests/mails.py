@@ -3,9 +3,9 @@ only that every message has distinct bytes. Stage tests use the hand-written fil
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime, timedelta
 
 
 def plain(n: int, sender: str = "", subject: str = "", body: str = "") -> bytes:

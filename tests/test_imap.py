@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import imap_mailbox, sessions_for, settings_for, write_config
 from mails import plain
 from sqlalchemy import func, select
 
-from conftest import imap_mailbox, sessions_for, settings_for, write_config
 from triage.mailboxes import open_mailbox
 from triage.mailboxes.imap import ImapBox
 from triage.pipeline import run_once

@@ -43,7 +43,8 @@ def friendly(fn: F) -> F:
             click.echo(f"triage: error: {exc}", err=True)
             sys.exit(2)
         except SQLAlchemyError as exc:
-            first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+            orig = getattr(exc, "orig", None)
+            first = (str(orig if orig is not None else exc).strip().splitlines() or ["error"])[0]
             click.echo(f"triage: error: database: {first}", err=True)
             sys.exit(2)
 
@@ -86,9 +87,7 @@ def check_config(config_path: Path, offline: bool) -> None:
             with open_mailbox(org) as box:
                 box.uidvalidity(box.source_folder)
     for org in settings.organisations.values():
-        box = org.mailbox
-        where = box.describe()
-        click.echo(f"{org.id}: {org.name}: {where}" + ("" if offline else " (reachable)"))
+        click.echo(f"{org.id}: {org.name}: {org.mailbox.describe()}" + ("" if offline else " (reachable)"))
     click.echo(f"{config_path}: OK")
 
 

@@ -107,7 +107,13 @@ class Resolved:
 
     @property
     def text(self) -> str:
-        return self.forward.text if self.forward and self.forwarded_by else self.mail.new_text
+        """The complainant's own words: the forwarded original for a staff forward, the whole
+        message for anyone else's forward (taken as it stands), else the new text of the mail."""
+        if self.forward and self.forwarded_by:
+            return self.forward.text
+        if self.forward:
+            return self.mail.text
+        return self.mail.new_text or self.mail.text
 
 
 @dataclass(frozen=True)

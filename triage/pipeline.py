@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -169,8 +170,8 @@ def retry_quarantined(org: Organisation, box: Mailbox, sessions: sessionmaker[Se
     recovered: dict[str, list[tuple[str, int]]] = defaultdict(list)  # sha256 -> [(target, message id)]
     for message_id in ids:
         with sessions.begin() as session:
-            filed = filing.retry(session, org, message_id, lambda raw, s=session: process(
-                raw, context_for(org, settings, s)))
+            ctx = context_for(org, settings, session)
+            filed = filing.retry(session, org, message_id, functools.partial(process, ctx=ctx))
         filed.log(log)
         result.rows.append(filed)
         result.counts[f"retried-{filed.disposition}"] += 1

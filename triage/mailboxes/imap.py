@@ -3,6 +3,7 @@ MOVE where the server has it and COPY + \\Deleted + UID EXPUNGE where it does no
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -133,10 +134,8 @@ class ImapBox:
         name = self._name(folder)
         if not self._call("LIST", self.client.folder_exists, name):
             self._call(f"CREATE {folder}", self.client.create_folder, name)
-            try:
+            with contextlib.suppress(IMAPClientError):  # subscribing is a courtesy to mail clients
                 self.client.subscribe_folder(name)
-            except IMAPClientError:
-                pass  # subscribing is a courtesy to mail clients
             log.info("event=folder_created server=%s folder=%s", self.settings.host, folder)
         self._known_folders.add(folder)
 
@@ -166,7 +165,5 @@ def _text(exc: BaseException) -> str:
 
 
 def _quiet_logout(client: IMAPClient) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the connection may already be gone
         client.logout()
-    except Exception:  # the connection may already be gone; nothing to do about it
-        pass

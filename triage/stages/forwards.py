@@ -15,7 +15,7 @@ from datetime import datetime
 import dateparser
 
 from triage.domain import Address, Forward, Mail, OwnAddresses, Resolved
-from triage.stages.parse import one_line, parse, split_reply
+from triage.stages.parse import first_part, one_line, parse
 from triage.stages.screen import is_machine_address
 
 # A separator line that opens a forwarded message, and the client it comes from.
@@ -137,13 +137,12 @@ def find_inline_forward(mail: Mail) -> Forward | None:
         if "from" not in fields and via in ("outlook", "plain"):
             continue  # a plain rule of underscores, or no header block
         body = _unquote(lines[end:])
-        new, _sig, _quoted = split_reply(body)
         subject = one_line(fields.get("subject", "")) or _FORWARD_SUBJECT.sub("", mail.subject)
         return Forward(
             sender=parse_address(fields.get("from", "")),
             date=parse_loose_date(fields.get("date", "")),
             subject=subject,
-            text=new or body,
+            text=first_part(body) or body,
             via=via,
         )
     return None
@@ -161,7 +160,7 @@ def find_attached_forward(mail: Mail) -> Forward | None:
                 sender=inner.sender,
                 date=inner.date,
                 subject=inner.subject,
-                text=inner.new_text or inner.text,
+                text=first_part(inner.text) or inner.text,
                 via="rfc822",
             )
     return None

@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import email.header
+import email.message
 import email.utils
 import logging
 import re
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 import mailparser
 from inscriptis import get_text
@@ -74,39 +76,105 @@ def _bytes_to_text(data: bytes) -> str:
         return data.decode("cp1252", "replace")
 
 
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML document (scripts and styles dropped)."""
-    try:
-        return get_text(html, _HTML_CONFIG)
-    except (RecursionError, ValueError, TypeError) as exc:  # pathological nesting or markup
-        log.debug("inscriptis failed (%s); falling back to lxml", exc)
-        import lxml.html
+class _StreamText(HTMLParser):
+    """Visible text by a streaming parser: no depth limit, for markup that defeats a tree parser."""
 
-        try:
-            doc = lxml.html.fromstring(html)
-            for bad in doc.xpath("//script|//style"):
-                bad.drop_tree()
-            return str(doc.text_content())
-        except Exception:  # lxml raises many types on garbage; plain text is the last resort
-            return re.sub(r"\s+", " ", html)
+    _SKIP = {"script", "style", "head", "title", "template", "noscript"}
+    _BREAK = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag in self._BREAK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self.skipping:
+            self.skipping -= 1
+        elif tag in self._BREAK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def _stream_text(html: str) -> str:
+    parser = _StreamText()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML document (scripts and styles dropped), laid out by inscriptis.
+    Where a tree parser loses text (libxml2 stops at 256 levels of nesting), a streaming parser
+    takes over."""
+    try:
+        text = get_text(html, _HTML_CONFIG)
+    except (RecursionError, ValueError, TypeError) as exc:
+        log.debug("inscriptis failed (%s); using the streaming parser", exc)
+        text = ""
+    streamed = _stream_text(html)
+    return streamed if len(text.split()) < len(streamed.split()) // 2 else text
+
+
+# Quote headers that mail-parser-reply misses: Dutch "Op … schreef Naam <adres>:" and Apple's
+# "Op … heeft Naam het volgende geschreven:", which may wrap over up to three lines.
+_QUOTE_HEADER = re.compile(
+    r"^[ \t]*(?:Op|On|Am)\s[^\n]{0,200}(?:\n[^\n>]{0,200}){0,2}?"
+    r"(?:schreef|het volgende geschreven|wrote|schrieb)[^\n]{0,200}:[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def _cut_quote_header(text: str) -> tuple[str, str]:
+    match = _QUOTE_HEADER.search(text)
+    if not match:
+        return text, ""
+    return text[: match.start()], text[match.start() :]
+
+
+def first_part(text: str) -> str:
+    """The text before any quoted reply or forward header, signature included."""
+    text = _cut_quote_header(text)[0]
+    if not text.strip():
+        return ""
+    try:
+        msg = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read()
+    except (RecursionError, re.error):
+        return text.strip()
+    if not msg.replies or msg.replies[0].headers:
+        return text.strip()
+    return msg.replies[0].full_body
 
 
 def split_reply(text: str) -> tuple[str, str, str]:
     """Split body text into (new text, signature, quoted history)."""
     if not text.strip():
         return "", "", ""
+    text, quoted_tail = _cut_quote_header(text)
+    if not text.strip():
+        return "", "", quoted_tail.strip()
     try:
         msg = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read()
     except (RecursionError, re.error):
-        return text.strip(), "", ""
+        return text.strip(), "", quoted_tail.strip()
     if not msg.replies:
-        return text.strip(), "", ""
+        return text.strip(), "", quoted_tail.strip()
     first = msg.replies[0]
     if first.headers:  # the body opens with a quoted header: there is no new text
         return "", "", "\n\n".join(r.full_body for r in msg.replies).strip()
     new = first.body
     signature = first.signatures
     quoted = "\n\n".join(f"{r.headers}\n{r.full_body}" for r in msg.replies[1:]).strip()
+    quoted = f"{quoted}\n\n{quoted_tail}".strip()
     if not new and not quoted:  # everything looked like a signature: keep the text
         return first.content, "", ""
     return new, signature, quoted
@@ -168,12 +236,21 @@ def _headers(mp: mailparser.MailParser) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _message(data: bytes) -> email.message.Message:
+    """The stdlib message mail-parser works on. A multipart whose start boundary is missing has
+    epilogue None, which mail-parser 4.x cannot handle: give it an empty one."""
+    message = email.message_from_bytes(data)
+    if message.is_multipart() and message.epilogue is None:
+        message.epilogue = ""
+    return message
+
+
 def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int = 200_000) -> Mail:
     """Parse `raw`. Messages over `max_bytes` are parsed from their head only (`truncated`)."""
     truncated = len(raw) > max_bytes
     data = raw[:max_bytes] if truncated else raw
     try:
-        mp = mailparser.parse_from_bytes(data)
+        mp = mailparser.MailParser(_message(data))
     except Exception as exc:  # mail-parser raises many types on broken input
         raise StageError("parse", f"mail-parser could not read the message: {exc}") from exc
     if mp.message is None:
@@ -198,7 +275,7 @@ def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int 
     defects = tuple(sorted(str(c) for c in mp.defects_categories))
     return Mail(
         message_id=one_line(str(mp.message_id or "")),
-        subject=one_line(str(mp.subject or "")),
+        subject=decode_header_value(mp.message.get("subject", "")),
         sender=_address(froms[0]) if froms else None,
         reply_to=next(iter(_addresses(mp.reply_to)), None),
         to=_addresses(mp.to),

@@ -12,7 +12,7 @@ from triage.domain import Resolved, Screening
 
 _MACHINE_LOCALPART = re.compile(
     r"^(mailer[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply[-_.].*|"
-    r"bounces?|bounce[-+].*|.*[-+.]noreply)$",
+    r"bounces?|bounces?[-+].*|.*[-+.]noreply)$",
     re.IGNORECASE,
 )
 # Subjects that auto-responders put before (or instead of) the original subject.

@@ -23,8 +23,10 @@ def references(resolved: Resolved, prefix: str) -> list[tuple[str, str]]:
             found.append((match.group(1), "in-reply-to"))
     pattern = re.compile(rf"(?<![A-Z0-9-]){re.escape(prefix)}-\d{{4}}-\d{{6,}}(?!\d)")
     found += [(m, "subject") for m in pattern.findall(mail.subject.upper())]
-    seen: set[str] = set()
-    return [(ref, how) for ref, how in found if not (ref in seen or seen.add(ref))]
+    unique: dict[str, str] = {}
+    for ref, how in found:
+        unique.setdefault(ref, how)
+    return list(unique.items())
 
 
 def thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple[ThreadMatch | None, str]:

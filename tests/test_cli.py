@@ -1,0 +1,91 @@
+"""The `triage` command as a user runs it: demo, poll --once, db upgrade, run with SIGTERM, --help."""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import write_config
+from mails import plain
+
+COMMANDS = [[], ["check-config"], ["db"], ["db", "upgrade"], ["poll"], ["run"], ["demo"]]
+
+
+def triage(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "triage.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "triage")
+def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
+    result = triage(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "Usage:" in result.stdout
+    if command and command != ["db"] and command != ["demo"]:
+        assert "--config" in result.stdout
+
+
+def test_demo_files_every_example_and_prints_a_table(tmp_path: Path) -> None:
+    result = triage("demo", "--dir", "demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["reference", "disposition", "from"]
+    assert "ignored" in result.stdout and "KL-2026-000001" in result.stdout
+    assert "lindendal: 36 message(s)" in result.stdout
+    assert "36 moved" in result.stdout
+    inbox = mailbox.Maildir(tmp_path / "demo" / "mail", create=False)
+    assert len(inbox) == 0
+    again = triage("poll", "--once", "--config", "demo/triage.toml", cwd=tmp_path)
+    assert again.returncode == 0 and "0 message(s)" in again.stdout
+    rerun = triage("demo", "--dir", "demo", cwd=tmp_path)  # a demo folder is replaced, not refused
+    assert rerun.returncode == 0
+
+
+def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "thesis.txt").write_text("do not delete")
+    result = triage("demo", "--dir", "work", cwd=tmp_path)
+    assert result.returncode == 2 and "not a demo folder" in result.stderr
+    assert (tmp_path / "work" / "thesis.txt").exists()
+
+
+def test_db_upgrade_then_poll(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    result = triage("db", "upgrade", cwd=tmp_path)
+    assert result.returncode == 0 and "was empty" in result.stdout
+    assert "was 0001" in triage("db", "upgrade", cwd=tmp_path).stdout
+    box = mailbox.Maildir(tmp_path / "mail", create=True)
+    box.add(plain(1))
+    result = triage("poll", "--once", cwd=tmp_path)
+    assert result.returncode == 0 and "1 message(s): 1 review; 1 moved" in result.stdout
+    assert "event=message" in result.stderr and "reference=KL-2026-000001" in result.stderr
+
+
+def test_run_polls_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    box = mailbox.Maildir(tmp_path / "mail", create=True)
+    for n in range(3):
+        box.add(plain(n))
+    proc = subprocess.Popen([sys.executable, "-m", "triage.cli", "run"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        deadline = time.monotonic() + 60
+        while len(box) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        box.add(plain(10))  # arrives while running: the next poll (1 s interval) takes it
+        while len(box) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(box) == 0
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "event=stopping signal=SIGTERM" in err and "event=stopped" in err
+    assert err.count("event=message") == 4

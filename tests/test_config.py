@@ -1,0 +1,119 @@
+"""Configuration: the example file is valid; every mistake is one line naming the key, exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from triage import config
+from triage.errors import ConfigError
+
+MAILDIR = '[organisations.a.mailbox]\ntype = "maildir"\npath = "m"\n'
+
+
+def _parse(text: str, tmp_path: Path) -> config.Settings:
+    return config.parse(text, tmp_path / "t.toml")
+
+
+def test_example_config_is_valid(tmp_path: Path) -> None:
+    settings = config.load(ROOT / "config.example.toml")
+    assert set(settings.organisations) == {"lindendal", "brug"}
+    lindendal = settings.organisations["lindendal"]
+    assert lindendal.id == "lindendal" and lindendal.folders.review == "Triage/Review"
+    assert lindendal.own().is_own("j.jansen@lindendal.example")
+    assert not lindendal.own().is_own("j.jansen@gmail.com")
+    brug = settings.organisations["brug"]
+    assert brug.mailbox.path == (ROOT / "mail" / "brug").resolve()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[organisations.a]\nname = "A"\nnmae = "x"\n' + MAILDIR, "organisations.a.nmae: unknown key"),
+        ('[organisations.a]\nname = "A"\npoll_interval = "often"\n' + MAILDIR, "organisations.a.poll_interval"),
+        ('[organisations.a]\nname = "A"\n', "organisations.a.mailbox: required key is missing"),
+        ('[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "pop3"\n', "organisations.a.mailbox"),
+        ('[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "imap"\nhost = "h"\nuser = "u"\n'
+         'password_env = "P"\nsecurity = "ssl"\n', "organisations.a.mailbox.security"),
+        ('[database]\nurl = 5\n[organisations.a]\nname = "A"\n' + MAILDIR, "database.url"),
+        ("[organisations]\n", "organisations"),
+        ("this is = = not toml", "not valid TOML"),
+    ],
+)
+def test_mistakes_name_the_key(text: str, fragment: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        _parse(text, tmp_path)
+    message = str(err.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_missing_secret_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_SUCH_PASSWORD_VAR", raising=False)
+    settings = _parse('[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "imap"\nhost = "h"\n'
+                      'user = "u"\npassword_env = "NO_SUCH_PASSWORD_VAR"\n', tmp_path)
+    with pytest.raises(ConfigError, match="organisations.a.mailbox.password_env.*NO_SUCH_PASSWORD_VAR"):
+        config.check_secrets(settings)
+
+
+def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "triage.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_check_config_reports_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('[organisations.a]\nname = "A"\nfolder = "x"\n' + MAILDIR)
+    result = _cli("check-config", "--config", "bad.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "organisations.a.folder: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_file_is_one_line(tmp_path: Path) -> None:
+    result = _cli("poll", "--once", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "config file triage.toml not found" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_unreachable_imap_server_is_one_line(tmp_path: Path) -> None:
+    from servers import free_port
+
+    port = free_port()  # nothing listens there
+    (tmp_path / "t.toml").write_text(
+        f'[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "imap"\nhost = "127.0.0.1"\n'
+        f'port = {port}\nsecurity = "none"\nuser = "u"\npassword_env = "TRIAGE_PW"\ntimeout = 5\n')
+    import os
+
+    env = dict(os.environ, TRIAGE_PW="x")
+    for command in (["check-config"], ["poll", "--once"], ["run"]):
+        result = _cli(*command, "--config", "t.toml", cwd=tmp_path, env=env)
+        assert result.returncode == 2, command
+        assert f"IMAP server 127.0.0.1:{port} is unreachable" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_wrong_imap_password_is_one_line(dovecot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    (tmp_path / "t.toml").write_text(
+        f'[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "imap"\nhost = "127.0.0.1"\n'
+        f'port = {dovecot.port}\nsecurity = "none"\nuser = "piet"\npassword_env = "TRIAGE_PW"\n')
+    result = _cli("check-config", "--config", "t.toml", cwd=tmp_path, env=dict(os.environ, TRIAGE_PW="fout"))
+    assert result.returncode == 2
+    assert "refused login for piet" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    from servers import free_port
+
+    (tmp_path / "t.toml").write_text(
+        f'[database]\nurl = "postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x"\n'
+        '[organisations.a]\nname = "A"\n' + MAILDIR)
+    result = _cli("poll", "--once", "--config", "t.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "database postgresql+psycopg://postgres@127.0.0.1" in result.stderr and "unreachable" in result.stderr
+    assert result.stderr.count("\n") == 1

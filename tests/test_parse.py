@@ -1,0 +1,88 @@
+"""The parse stage on hand-written fixtures: encodings, HTML-only and hostile HTML, attachments,
+quoted replies and signatures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from triage.errors import StageError
+from triage.stages.parse import decode_header_value, html_to_text, parse, split_reply
+
+FOLDER = Path(__file__).parent / "fixtures" / "encodings"
+CASES = json.loads((FOLDER / "cases.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_parse_fixture(case: dict) -> None:
+    mail = parse((FOLDER / case["file"]).read_bytes())
+    if case["subject"] is not None:
+        assert mail.subject == case["subject"]
+    if case["from"] is not None:
+        assert mail.sender is not None and mail.sender.addr == case["from"]
+    if case.get("from_name"):
+        assert mail.sender is not None and mail.sender.name == case["from_name"]
+    for phrase in case["text_contains"]:
+        assert phrase in mail.text
+    own_words = mail.new_text + "\n" + mail.signature  # the text without quoted history
+    for phrase in case.get("text_not_contains", []):
+        assert phrase not in own_words
+    for phrase in case.get("new_text_not_contains", []):
+        assert phrase not in mail.new_text
+    if "attachments" in case:
+        got = sorted((a.name, a.content_type, a.size) for a in mail.attachments)
+        assert got == sorted((a["name"], a["type"], a["size"]) for a in case["attachments"])
+    assert "\x00" not in mail.text
+
+
+def test_every_fixture_file_has_a_case() -> None:
+    assert {c["file"] for c in CASES} == {p.name for p in FOLDER.glob("*.eml")}
+
+
+def test_html_only_mail_is_marked_and_readable() -> None:
+    mail = parse((FOLDER / "html-only.eml").read_bytes())
+    assert mail.html_only and "<" not in mail.text
+
+
+def test_size_limit_reads_only_the_head() -> None:
+    raw = b"From: a@b.nl\r\nSubject: groot\r\n\r\n" + b"lekkage " * 10_000
+    mail = parse(raw, max_bytes=2048)
+    assert mail.truncated and mail.size == len(raw) and mail.subject == "groot"
+    assert len(mail.text) < 2048
+
+
+def test_text_is_capped() -> None:
+    mail = parse(b"Subject: x\r\n\r\n" + b"a" * 50_000, max_text_chars=1000)
+    assert len(mail.text) == 1000
+
+
+def test_header_injection_is_folded_to_one_line() -> None:
+    mail = parse(b"Subject: =?utf-8?q?kapot=0D=0ABcc=3A_evil=40x=2Enl?=\r\nFrom: a@b.nl\r\n\r\nhoi\r\n")
+    assert "\n" not in mail.subject and "\r" not in mail.subject
+
+
+def test_raw_8bit_header_in_windows_1252() -> None:
+    assert decode_header_value("caf\udce9 \udc80") == "café €"
+
+
+def test_deeply_nested_html_does_not_crash() -> None:
+    html = "<div>" * 5000 + "De lift is kapot" + "</div>" * 5000
+    assert "De lift is kapot" in html_to_text(html)
+
+
+def test_reply_split_dutch() -> None:
+    new, signature, quoted = split_reply(
+        "Dat klopt niet.\n\nMet vriendelijke groet,\nPiet\n\nOp 2 nov. 2026 om 10:15 schreef De Brug:\n> Uw melding"
+    )
+    assert new == "Dat klopt niet." and "Piet" in signature and "Uw melding" in quoted
+
+
+def test_empty_message_is_a_stage_error_or_parses() -> None:
+    try:
+        mail = parse(b"")
+    except StageError as exc:
+        assert exc.stage == "parse"
+    else:
+        assert mail.subject == "" and mail.sender is None
