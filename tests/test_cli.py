@@ -34,7 +34,9 @@ def test_demo_files_every_example_and_prints_a_table(tmp_path: Path) -> None:
     result = triage("demo", "--dir", "demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["reference", "disposition", "from"]
+    assert lines[0].split()[:3] == ["reference", "disposition", "complainant"]
+    forward = next(line for line in lines if "Gevaarlijke oversteek" in line)
+    assert "lindendal.example" not in forward.split()[2], "a staff forward is filed under the original sender"
     assert "ignored" in result.stdout and "KL-2026-000001" in result.stdout
     assert "lindendal: 36 message(s)" in result.stdout
     assert "36 moved" in result.stdout

@@ -182,10 +182,10 @@ def demo(directory: Path) -> None:
 
 
 def _table(result: PollResult) -> str:
-    headers = ("reference", "disposition", "from", "subject", "reason")
+    headers = ("reference", "disposition", "complainant (or sender)", "subject", "reason")
     widths = (15, 11, 30, 38, 60)
-    rows = [(r.reference or "-", r.disposition, r.sender or "-", r.subject or "-", r.reason or "-")
-            for r in result.rows]
+    rows = [(r.reference or "-", r.label, r.complainant or f"({r.sender or 'no sender'})", r.subject or "-",
+             r.reason or "-") for r in result.rows]
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()

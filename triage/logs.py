@@ -30,5 +30,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "imapclient", "alembic", "inscriptis", "mailparser", "mailparser_reply"):
+    for noisy in ("apscheduler", "imapclient", "alembic", "inscriptis", "mailparser_reply"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # mail-parser warns about every MIME type it does not turn into text (images, reports, ...).
+    logging.getLogger("mailparser").setLevel(logging.ERROR)

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 REPLY_LANGUAGES = ["nl", "en", "de"]
 _HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_images=False)
 _MSGID = re.compile(r"<[^<>\s]+>")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -50,7 +51,7 @@ def decode_header_value(value: object) -> str:
         parts = email.header.decode_header(value)
     else:
         raw = str(value)
-        if any("\udc80" <= ch <= "\udcff" for ch in raw):  # 8-bit bytes kept as surrogates
+        if _SURROGATE.search(raw):  # 8-bit bytes kept as surrogates
             return one_line(_bytes_to_text(raw.encode("utf-8", "surrogateescape")))
         try:
             parts = email.header.decode_header(raw)

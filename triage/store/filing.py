@@ -33,6 +33,7 @@ class Filed:
     folder: str
     reference: str = ""
     sender: str = ""
+    complainant: str = ""
     subject: str = ""
     renumbered: bool = False  # a known message met again under a new UIDVALIDITY
 
@@ -93,7 +94,8 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome) 
     msg.message_id = mail.message_id[:2000]
     msg.subject = mail.subject
     msg.sender = mail.sender.addr if mail.sender else None
-    msg.complainant = r.complainant.addr if r.complainant else None
+    answerable = r.complainant is not None and outcome.disposition != Disposition.IGNORED
+    msg.complainant = r.complainant.addr if answerable and r.complainant else None
     msg.forwarded_by = r.forwarded_by.addr if r.forwarded_by else None
     msg.sent_at = mail.date
     msg.text = mail.text
@@ -126,7 +128,7 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome) 
 def _filed(msg: Message, reference: str) -> Filed:
     return Filed(message_id=msg.id, uid=msg.uid, sha256=msg.sha256, disposition=msg.disposition,
                  reason=msg.reason, folder=msg.folder, reference=reference, sender=msg.sender or "",
-                 subject=msg.subject)
+                 complainant=msg.complainant or "", subject=msg.subject)
 
 
 def _new_message(org: Organisation, key: str, uidvalidity: int, fetched: Fetched, digest: str) -> Message:

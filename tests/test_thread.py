@@ -1,0 +1,48 @@
+"""The thread stage: a reference in the subject or our acknowledgement's Message-ID in
+In-Reply-To/References joins a case, but only for the case's own complainant."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from triage.domain import Address, Resolved, ack_message_id
+from triage.stages.parse import parse
+from triage.stages.thread import references, thread
+
+CASES = {"KL-2026-000042": (42, "anna@example.net")}
+
+
+def _resolved(subject: str = "Re: Schimmel", sender: str = "anna@example.net", in_reply_to: str = "",
+              refs: tuple[str, ...] = ()) -> Resolved:
+    mail = parse(f"From: {sender}\r\nSubject: {subject}\r\n\r\nNog steeds schimmel.\r\n".encode())
+    mail = replace(mail, in_reply_to=in_reply_to, references=refs)
+    return Resolved(mail, Address(sender))
+
+
+def test_reference_in_subject_joins() -> None:
+    match, note = thread(_resolved("Re: Ontvangstbevestiging: Schimmel [KL-2026-000042]"), "KL", CASES.get)
+    assert match is not None and match.case_id == 42 and match.how == "subject" and note == ""
+
+
+def test_in_reply_to_our_acknowledgement_joins() -> None:
+    ack = ack_message_id("KL-2026-000042", "debrug.example")
+    match, _ = thread(_resolved(in_reply_to=ack), "KL", CASES.get)
+    assert match is not None and match.how == "in-reply-to"
+    match, _ = thread(_resolved(refs=("<x@y>", ack)), "KL", CASES.get)
+    assert match is not None
+
+
+def test_other_sender_does_not_join() -> None:
+    match, note = thread(_resolved("[KL-2026-000042]", sender="kees@example.net"), "KL", CASES.get)
+    assert match is None and "not its complainant" in note
+
+
+def test_unknown_reference_and_other_prefix() -> None:
+    match, note = thread(_resolved("KL-2026-000999"), "KL", CASES.get)
+    assert match is None and "not a case of ours" in note
+    assert references(_resolved("XKL-2026-000042 and DB-2026-000001"), "KL") == []
+
+
+def test_lowercase_reference_is_found_once() -> None:
+    found = references(_resolved("kl-2026-000042 / KL-2026-000042"), "KL")
+    assert found == [("KL-2026-000042", "subject")]
