@@ -111,6 +111,7 @@ batch_size = {args.batch_size}
             "poll_seconds": round(daemon, 3),
             "floor_msgs_per_s": round(args.messages / floor, 1),
             "poll_msgs_per_s": round(args.messages / daemon, 1),
+            "poll_in_process": first.stdout.strip().splitlines()[-1],  # without interpreter start-up
             "ratio_poll_over_floor": round(daemon / floor, 1),
             "inbox_left": len(server.uids(user)),
             "records": records,
