@@ -153,3 +153,14 @@ def test_staff_forward_files_the_original_sender(tmp_path: Path) -> None:
     assert outcome.resolved is not None and outcome.resolved.forwarded_by is not None
     assert outcome.resolved.complainant is not None
     assert not OWN.is_own(outcome.resolved.complainant.addr)
+
+
+def test_long_addresses_and_nul_bytes_are_stored(env) -> None:  # type: ignore[no-untyped-def]
+    settings, sessions, box = env
+    local = "a" * 400
+    box.add(plain(1, sender=f"{'N' * 300} <{local}@example.net>", body="lek\x00kage in de badkamer"))
+    result = _poll(settings, sessions)
+    assert result.counts == {"review": 1}
+    with sessions() as s:
+        m = s.scalars(select(Message)).one()
+        assert m.sender is not None and len(m.sender) <= 320 and "\x00" not in m.text

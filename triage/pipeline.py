@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.config import Organisation, Settings
@@ -48,7 +49,7 @@ class Context:
 def _stage(name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         return fn(*args, **kwargs)
-    except StageError:
+    except (StageError, SQLAlchemyError):  # a database fault is not the message's fault: abort the poll
         raise
     except Exception as exc:  # bad input (incl. RecursionError, MemoryError) must not crash the batch
         raise StageError(name, f"{type(exc).__name__}: {exc}") from exc

@@ -93,10 +93,10 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome) 
     mail = r.mail
     msg.message_id = mail.message_id[:2000]
     msg.subject = mail.subject
-    msg.sender = mail.sender.addr if mail.sender else None
+    msg.sender = mail.sender.addr[:320] if mail.sender else None
     answerable = r.complainant is not None and outcome.disposition != Disposition.IGNORED
-    msg.complainant = r.complainant.addr if answerable and r.complainant else None
-    msg.forwarded_by = r.forwarded_by.addr if r.forwarded_by else None
+    msg.complainant = r.complainant.addr[:320] if answerable and r.complainant else None
+    msg.forwarded_by = r.forwarded_by.addr[:320] if r.forwarded_by else None
     msg.sent_at = mail.date
     msg.text = mail.text
     msg.new_text = r.text
@@ -113,7 +113,7 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome) 
         organisation=org.id, reference=reference, year=year, seq=seq,
         status=(CaseStatus.OPEN if outcome.disposition == Disposition.FILED else CaseStatus.NEEDS_REVIEW).value,
         review_reason=outcome.reason if outcome.disposition == Disposition.REVIEW else "",
-        complainant=msg.complainant, complainant_name=r.complainant.name if r.complainant else "",
+        complainant=msg.complainant, complainant_name=r.complainant.name[:200] if r.complainant else "",
         forwarded_by=msg.forwarded_by, subject=r.subject,
         kind=p.kind if p else None, topic=p.topic if p else None, formality=p.formality if p else None,
         confidences=dict(p.confidence) if p else {}, model_version=p.model_version if p else None,
