@@ -181,6 +181,41 @@ def demo(directory: Path) -> None:
                f"{config_path}")
 
 
+@main.group()
+def corpus() -> None:
+    """Commands for the labelled training corpus."""
+
+
+@corpus.command("check")
+@click.option("--corpus", "root", default="models/corpus", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="The corpus folder (labels.csv + .eml).")
+@click.option("--cosine", default=0.8, show_default=True, help="Flag pairs at least this TF-IDF-similar.")
+@click.option("--ngram", default=10, show_default=True, help="Flag pairs sharing this many words in a row.")
+@friendly
+def corpus_check(root: Path, cosine: float, ngram: int) -> None:
+    """Validate labels.csv and flag near-duplicate messages; exit 1 when anything is flagged."""
+    from collections import Counter
+
+    from triage.training.corpus import check
+
+    report = check(root, cosine=cosine, ngram=ngram)
+    combos = Counter(e.combination for e in report.examples)
+    languages = Counter(e.language or "?" for e in report.examples)
+    click.echo(f"{root}: {len(report.examples)} labelled messages")
+    for combo, count in sorted(combos.items()):
+        click.echo(f"  {combo:<28} {count:>5}")
+    click.echo("  languages: " + ", ".join(f"{k} {v}" for k, v in sorted(languages.items())))
+    for problem in report.problems:
+        click.echo(f"problem: {problem}")
+    for a, b, why in report.near_duplicates:
+        click.echo(f"near-duplicate: {a} ~ {b} ({why})")
+    if report.clean:
+        click.echo("clean: no problems, no near-duplicates")
+        return
+    click.echo(f"{len(report.problems)} problem(s), {len(report.near_duplicates)} near-duplicate pair(s)", err=True)
+    sys.exit(1)
+
+
 def _table(result: PollResult) -> str:
     headers = ("reference", "disposition", "complainant (or sender)", "subject", "reason")
     widths = (15, 11, 30, 38, 60)

@@ -1,0 +1,1 @@
+"""The classifier's data and lifecycle: corpus loading and checks, training, evaluation, registry."""
