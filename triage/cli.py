@@ -23,6 +23,7 @@ from triage.config import ImapMailbox, Settings
 from triage.errors import TriageError
 from triage.pipeline import PollResult
 from triage.store import migrate, repo
+from triage.training.model import Classifier
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +64,15 @@ def _engine(settings: Settings, create: bool = True) -> Engine:
         click.echo(f"created the database schema in {engine.url.render_as_string(hide_password=True)}",
                    err=True)
     return engine
+
+
+def _classifier(settings: Settings) -> Classifier | None:
+    from triage.training.registry import load_for_run
+
+    classifier = load_for_run(settings.model.directory)
+    if classifier is None:
+        click.echo("no classification model yet: every new case goes to review (run `triage train`)", err=True)
+    return classifier
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,15 +128,16 @@ def poll(config_path: Path, once: bool) -> None:
     settings = _settings(config_path)
     config_mod.check_secrets(settings)
     sessions = repo.session_factory(_engine(settings))
+    classifier = _classifier(settings)
     if not once:
         from triage.worker import run_forever
 
-        run_forever(settings, sessions)
+        run_forever(settings, sessions, classifier=classifier)
         return
     from triage.worker import poll_all
 
     started = time.perf_counter()
-    results = poll_all(settings, sessions)
+    results = poll_all(settings, sessions, classifier=classifier)
     elapsed = time.perf_counter() - started
     for result in results:
         click.echo(_summary(result))
@@ -148,6 +159,7 @@ def run(config_path: Path) -> None:
     settings = _settings(config_path)
     config_mod.check_secrets(settings)
     engine = _engine(settings)
+    classifier = _classifier(settings)
     from triage.mailboxes import open_mailbox
 
     for org in settings.organisations.values():
@@ -156,7 +168,7 @@ def run(config_path: Path) -> None:
                 pass  # fail fast, in one line, on a wrong host or password
     from triage.worker import run_forever
 
-    run_forever(settings, repo.session_factory(engine), threading.Event())
+    run_forever(settings, repo.session_factory(engine), threading.Event(), classifier)
 
 
 @main.command()
@@ -172,7 +184,7 @@ def demo(directory: Path) -> None:
     settings = config_mod.load(config_path)
     logs.configure("WARNING")
     sessions = repo.session_factory(_engine(settings))
-    results = poll_all(settings, sessions)
+    results = poll_all(settings, sessions, classifier=_classifier(settings))
     for result in results:
         click.echo(_table(result))
         click.echo(_summary(result))
@@ -214,6 +226,138 @@ def corpus_check(root: Path, cosine: float, ngram: int) -> None:
         return
     click.echo(f"{len(report.problems)} problem(s), {len(report.near_duplicates)} near-duplicate pair(s)", err=True)
     sys.exit(1)
+
+
+models_option = click.option("--models", "models", default=None, type=click.Path(file_okay=False, path_type=Path),
+                             help="The models folder (default: ./models, else the one beside the package).")
+
+
+@main.command()
+@click.option("--corpus", "root", default="models/corpus", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="The labelled corpus folder.")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Where model versions live (default: as --models).")
+@models_option
+@click.option("--force", is_flag=True, help="Promote the new version even if a head is worse than the current one.")
+@friendly
+def train(root: Path, out: Path | None, models: Path | None, force: bool) -> None:
+    """Train a model version on the corpus, cross-validate it, and promote it unless a head got worse."""
+    from triage.training.registry import models_dir
+    from triage.training.train import train as train_model
+
+    directory = out or models_dir(models)
+    result = train_model(root, directory, force=force)
+    click.echo(f"model {result.version}: {result.card['corpus_size']} messages, "
+               f"{result.card['folds']}-fold cross-validation, {result.seconds:.1f} s")
+    for head, figures in result.card["heads"].items():
+        new, old = result.comparison[head]
+        versus = f" (current model: {old:.3f})" if old is not None else ""
+        click.echo(f"  {head:<10} accuracy {figures['accuracy']:.3f}  macro-F1 {new:.3f}{versus}  threshold "
+                   f"{figures['threshold']:.2f}: {figures['auto_share']:.0%} sure, {figures['auto_accuracy']:.1%} "
+                   "right")
+    if result.promoted:
+        click.echo(f"promoted: {directory}/CURRENT -> {result.version}")
+    else:
+        click.echo(f"not promoted: a head is worse than the current model (use --force); kept as {result.version}")
+
+
+@main.command()
+@click.option("--data", "data", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A folder with labels.csv and the .eml files.")
+@models_option
+@click.option("--version", "version", default=None, help="A model version (default: CURRENT).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly
+def evaluate(data: Path, models: Path | None, version: str | None, as_json: bool) -> None:
+    """Score a model on a labelled folder: per head accuracy, macro-F1, per-class figures, confusion."""
+    import json
+
+    from triage.training.registry import load, models_dir
+    from triage.training.train import evaluate as evaluate_model
+
+    results = evaluate_model(data, load(models_dir(models), version))
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False))
+        return
+    click.echo(f"model {results['model_version']} on {data}: {results['messages']} messages")
+    for head, r in results["heads"].items():
+        click.echo(f"\n{head}: accuracy {r['accuracy']:.3f}, macro-F1 {r['macro_f1']:.3f}; at threshold "
+                   f"{r['threshold']:.2f}: {r['auto_share']:.0%} sure, {r['auto_accuracy']:.1%} of those right")
+        for cls, m in r["per_class"].items():
+            click.echo(f"  {cls:<10} precision {m['precision']:.3f}  recall {m['recall']:.3f}  n={m['support']}")
+        click.echo("  confusion (rows true, columns predicted: " + ", ".join(r["classes"]) + ")")
+        for cls, line in zip(r["classes"], r["confusion"], strict=True):
+            click.echo(f"    {cls:<10} " + " ".join(f"{v:>5}" for v in line))
+    click.echo(f"\nauto-filed: {results['auto_filed_share']:.0%} of messages, all three heads right on "
+               f"{results['auto_filed_all_heads_right']:.1%} of those")
+    if "screen" in results:
+        sc = results["screen"]
+        click.echo(f"machine mail: {sc['machine_messages']} messages, {sc['machine_caught']:.0%} caught by the "
+                   f"screen; human mail flagged as machine: {sc['human_flagged_as_machine']:.1%}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@models_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@friendly
+def classify(files: tuple[Path, ...], models: Path | None, as_json: bool) -> None:
+    """Classify .eml files with the current model: labels, confidences, language, review or not."""
+    import json
+
+    from triage.domain import OwnAddresses
+    from triage.stages.classify import classify as classify_one
+    from triage.stages.forwards import resolve
+    from triage.stages.parse import parse
+    from triage.training.registry import load, models_dir
+
+    classifier = load(models_dir(models))
+    nobody = OwnAddresses(frozenset(), frozenset())
+    for path in files:
+        p = classify_one(resolve(parse(path.read_bytes()), nobody), classifier)
+        row = {"file": str(path), "kind": p.kind, "topic": p.topic, "formality": p.formality,
+               "language": p.language, "confidence": p.confidence, "review": not p.sure,
+               "model_version": p.model_version}
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            conf = " ".join(f"{h}={v:.2f}" for h, v in p.confidence.items())
+            click.echo(f"{path}: {p.kind}/{p.topic}/{p.formality} lang={p.language} {conf} "
+                       f"{'review' if not p.sure else 'sure'}")
+
+
+@main.group()
+def models() -> None:
+    """List and promote model versions."""
+
+
+@models.command("list")
+@models_option
+@friendly
+def models_list(models: Path | None) -> None:
+    """List model versions with their cross-validated macro-F1 per head."""
+    from triage.training.registry import current_version, models_dir, versions
+
+    directory = models_dir(models)
+    active = current_version(directory)
+    for card in versions(directory):
+        f1 = " ".join(f"{h}={r['macro_f1']:.3f}" for h, r in card.get("heads", {}).items())
+        mark = "*" if card.get("version") == active else " "
+        click.echo(f"{mark} {card.get('version')}  {card.get('created')}  n={card.get('corpus_size')}  {f1}")
+
+
+@models.command("promote")
+@click.argument("version")
+@models_option
+@friendly
+def models_promote(version: str, models: Path | None) -> None:
+    """Make VERSION the model in use (also rolls back to an older one)."""
+    from triage.training.registry import load, models_dir, promote
+
+    directory = models_dir(models)
+    load(directory, version)  # refuse to promote a model that would not load
+    promote(directory, version)
+    click.echo(f"{directory}/CURRENT -> {version}")
 
 
 def _table(result: PollResult) -> str:

@@ -106,6 +106,11 @@ class Processing(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
 
 
+class Model(_Strict):
+    # The models folder (versions + CURRENT). Unset: ./models, else the one beside the package.
+    directory: Path | None = None
+
+
 class Logging(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -116,6 +121,7 @@ class Settings(_Strict):
     database: Database = Database()
     parsing: Parsing = Parsing()
     processing: Processing = Processing()
+    model: Model = Model()
     logging: Logging = Logging()
     organisations: dict[str, Organisation]
 
@@ -174,7 +180,10 @@ def _absolute(settings: Settings, base: Path) -> Settings:
     prefix = "sqlite:///"
     if db.url.startswith(prefix) and not db.url.startswith(prefix + "/") and ":memory:" not in db.url:
         db = Database(url=prefix + str((base / db.url[len(prefix):]).resolve()))
-    return settings.model_copy(update={"organisations": orgs, "database": db})
+    model = settings.model
+    if model.directory is not None and not model.directory.is_absolute():
+        model = Model(directory=(base / model.directory).resolve())
+    return settings.model_copy(update={"organisations": orgs, "database": db, "model": model})
 
 
 def parse(text: str, path: Path) -> Settings:

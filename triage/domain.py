@@ -132,6 +132,7 @@ class Prediction:
     confidence: dict[str, float] = field(default_factory=dict)
     model_version: str = ""
     sure: bool = False
+    language: str = "nl"
 
 
 @dataclass(frozen=True)

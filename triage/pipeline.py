@@ -25,11 +25,13 @@ from triage.config import Organisation, Settings
 from triage.domain import Disposition, Outcome, OwnAddresses, Resolved
 from triage.errors import StageError
 from triage.mailboxes.base import Fetched, Mailbox
+from triage.stages.classify import classify, doubts
 from triage.stages.forwards import resolve
 from triage.stages.parse import parse
 from triage.stages.screen import screen
 from triage.stages.thread import CaseFinder, thread
 from triage.store import filing, repo
+from triage.training.model import Classifier
 
 log = logging.getLogger("triage.pipeline")
 T = TypeVar("T")
@@ -44,6 +46,7 @@ class Context:
     find_case: CaseFinder
     max_bytes: int = 25 * 1024 * 1024
     max_text_chars: int = 200_000
+    classifier: Classifier | None = None
 
 
 def _stage(name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -69,7 +72,18 @@ def process(raw: bytes, ctx: Context) -> Outcome:
                            screening, match)
     except StageError as exc:
         return Outcome(Disposition.QUARANTINED, f"{exc.stage} failed", error=str(exc))
-    reasons = ["no classification model yet"]  # the Classify issue plugs the model in here
+    prediction = None
+    reasons = []
+    if ctx.classifier is None:
+        reasons.append("no classification model")
+    else:
+        try:
+            prediction = _stage("classify", classify, resolved, ctx.classifier)
+        except StageError as exc:
+            return Outcome(Disposition.QUARANTINED, f"{exc.stage} failed", error=str(exc))
+        unsure = doubts(prediction, ctx.classifier.thresholds)
+        if unsure:
+            reasons.append("unsure: " + ", ".join(unsure))
     if resolved.complainant is None:
         reasons.append(f"nobody to answer: {resolved.note}")
     elif resolved.note:
@@ -78,7 +92,13 @@ def process(raw: bytes, ctx: Context) -> Outcome:
         reasons.append(f"message of {mail.size} bytes is over the size limit; only its head was read")
     if thread_note:
         reasons.append(thread_note)
-    return Outcome(Disposition.REVIEW, "; ".join(reasons), resolved, screening)
+    needs_person = prediction is None or not prediction.sure or mail.truncated
+    if not needs_person:
+        assert prediction is not None
+        label = f"{prediction.kind}/{prediction.topic}/{prediction.formality}"
+        reasons.insert(0, f"{label} (model {prediction.model_version})")
+        return Outcome(Disposition.FILED, "; ".join(reasons), resolved, screening, prediction=prediction)
+    return Outcome(Disposition.REVIEW, "; ".join(reasons), resolved, screening, prediction=prediction)
 
 
 def sha256(raw: bytes) -> str:
@@ -94,14 +114,15 @@ class PollResult:
     stopped: bool = False
 
 
-def context_for(org: Organisation, settings: Settings, session: Session) -> Context:
+def context_for(org: Organisation, settings: Settings, session: Session,
+                classifier: Classifier | None = None) -> Context:
     def find_case(reference: str) -> tuple[int, str | None] | None:
         case = repo.case_by_reference(session, org.id, reference)
         return (case.id, case.complainant) if case else None
 
     return Context(own=org.own(), reference_prefix=org.reference_prefix, find_case=find_case,
                    max_bytes=settings.parsing.max_message_bytes,
-                   max_text_chars=settings.parsing.max_text_chars)
+                   max_text_chars=settings.parsing.max_text_chars, classifier=classifier)
 
 
 def mailbox_key(org: Organisation, box: Mailbox) -> str:
@@ -109,7 +130,7 @@ def mailbox_key(org: Organisation, box: Mailbox) -> str:
 
 
 def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], settings: Settings,
-             stop: threading.Event | None = None) -> PollResult:
+             stop: threading.Event | None = None, classifier: Classifier | None = None) -> PollResult:
     """One poll of an opened mailbox: finish unfinished moves, retry quarantined messages,
     then fetch, process, commit and move new mail batch by batch."""
     result = PollResult(org.id)
@@ -126,13 +147,13 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
     for uid, (message_id, target) in known.items():  # committed before, not yet moved
         pending[target].append((uid, message_id))
     result.moved += _move(box, sessions, folder, pending)
-    retry_quarantined(org, box, sessions, settings, result)
+    retry_quarantined(org, box, sessions, settings, result, classifier)
     new = [u for u in uids if u not in known]
     for start in range(0, len(new), box.batch_size):
         batch = new[start : start + box.batch_size]
         pending = defaultdict(list)
         for fetched in box.fetch(folder, batch):
-            filed = handle(org, key, uidvalidity, fetched, sessions, settings)
+            filed = handle(org, key, uidvalidity, fetched, sessions, settings, classifier)
             result.rows.append(filed)
             result.counts[filed.label] += 1
             pending[filed.folder].append((fetched.uid, filed.message_id))
@@ -146,7 +167,7 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
 
 
 def handle(org: Organisation, key: str, uidvalidity: int, fetched: Fetched,
-           sessions: sessionmaker[Session], settings: Settings) -> filing.Filed:
+           sessions: sessionmaker[Session], settings: Settings, classifier: Classifier | None = None) -> filing.Filed:
     """Process one fetched message and commit its record (one transaction)."""
     digest = sha256(fetched.raw)
     with sessions.begin() as session:
@@ -156,14 +177,14 @@ def handle(org: Organisation, key: str, uidvalidity: int, fetched: Fetched,
         elif first is not None:
             filed = filing.file_duplicate(session, org, key, uidvalidity, fetched, digest, first)
         else:
-            outcome = process(fetched.raw, context_for(org, settings, session))
+            outcome = process(fetched.raw, context_for(org, settings, session, classifier))
             filed = filing.file_new(session, org, key, uidvalidity, fetched, digest, outcome)
     filed.log(log)
     return filed
 
 
 def retry_quarantined(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], settings: Settings,
-                      result: PollResult) -> None:
+                      result: PollResult, classifier: Classifier | None = None) -> None:
     """Process quarantined messages again from their stored bytes, up to the attempt limit;
     move the ones that now succeed out of the quarantine folder."""
     with sessions() as session:
@@ -171,7 +192,7 @@ def retry_quarantined(org: Organisation, box: Mailbox, sessions: sessionmaker[Se
     recovered: dict[str, list[tuple[str, int]]] = defaultdict(list)  # sha256 -> [(target, message id)]
     for message_id in ids:
         with sessions.begin() as session:
-            ctx = context_for(org, settings, session)
+            ctx = context_for(org, settings, session, classifier)
             filed = filing.retry(session, org, message_id, functools.partial(process, ctx=ctx))
         filed.log(log)
         result.rows.append(filed)

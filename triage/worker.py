@@ -17,6 +17,7 @@ from triage.errors import ServerError
 from triage.mailboxes import open_mailbox
 from triage.pipeline import PollResult, run_once
 from triage.store.repo import now
+from triage.training.model import Classifier
 
 log = logging.getLogger("triage.worker")
 
@@ -25,8 +26,9 @@ class Poller:
     """Polls one organisation; logs a lost server once, and once more when it is back."""
 
     def __init__(self, org: Organisation, sessions: sessionmaker[Session], settings: Settings,
-                 stop: threading.Event) -> None:
+                 stop: threading.Event, classifier: Classifier | None = None) -> None:
         self.org, self.sessions, self.settings, self.stop = org, sessions, settings, stop
+        self.classifier = classifier
         self.failing: str | None = None
 
     def poll(self) -> PollResult | None:
@@ -34,7 +36,7 @@ class Poller:
             return None
         try:
             with open_mailbox(self.org) as box:
-                result = run_once(self.org, box, self.sessions, self.settings, self.stop)
+                result = run_once(self.org, box, self.sessions, self.settings, self.stop, self.classifier)
         except (ServerError, SQLAlchemyError) as exc:
             message = str(exc).splitlines()[0]
             if message != self.failing:
@@ -50,20 +52,21 @@ class Poller:
         return result
 
 
-def poll_all(settings: Settings, sessions: sessionmaker[Session],
-             stop: threading.Event | None = None) -> list[PollResult]:
+def poll_all(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None,
+             classifier: Classifier | None = None) -> list[PollResult]:
     """One cycle over every organisation; server errors propagate (used by `poll --once`)."""
     stop = stop or threading.Event()
     results = []
     for org in settings.organisations.values():
         with open_mailbox(org) as box:
-            results.append(run_once(org, box, sessions, settings, stop))
+            results.append(run_once(org, box, sessions, settings, stop, classifier))
         if stop.is_set():
             break
     return results
 
 
-def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None) -> None:
+def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None,
+                classifier: Classifier | None = None) -> None:
     """Run the scheduler until SIGTERM/SIGINT (or `stop` is set)."""
     stop = stop or threading.Event()
 
@@ -79,7 +82,7 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     for org in settings.organisations.values():
-        poller = Poller(org, sessions, settings, stop)
+        poller = Poller(org, sessions, settings, stop, classifier)
         scheduler.add_job(poller.poll, "interval", seconds=org.poll_interval, id=f"poll:{org.id}",
                           name=f"poll {org.id}", next_run_time=now())
     scheduler.start()

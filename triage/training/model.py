@@ -1,0 +1,146 @@
+"""The classifier: one scikit-learn pipeline per head over [subject, text] rows.
+
+Heads: kind (complaint/question), topic (product/service/staff), formality (formal/informal,
+learnt from complaints only: a question is always informal) and language (nl/en). Each pipeline
+is word and character n-gram TF-IDF plus structural signals into a linear SVM whose scores are
+calibrated to probabilities. Thresholds per head are chosen on cross-validated predictions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import LinearSVC
+
+from triage.training.features import structural
+
+HEADS = ("kind", "topic", "formality", "language")
+TARGET_PRECISION = 0.95
+FOLDS = 5
+SEED = 20261120
+
+
+def make_pipeline() -> Pipeline:
+    features = ColumnTransformer([
+        ("subject", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, lowercase=True), 0),
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=40000,
+                                  lowercase=True), 1),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2,
+                                  max_features=80000, lowercase=True), 1),
+        ("structure", FunctionTransformer(structural), [0, 1]),
+    ])
+    svm = LinearSVC(C=0.5, class_weight="balanced", dual="auto", max_iter=5000)
+    calibrated = CalibratedClassifierCV(svm, cv=3, method="sigmoid", ensemble=False)
+    return Pipeline([("features", features), ("clf", calibrated)])
+
+
+def compact(pipeline: Pipeline) -> Pipeline:
+    """Make a fitted pipeline small and quick to store: vocabulary values as plain ints (skops
+    would write every NumPy scalar as an array of its own) and no list of pruned terms."""
+    features = pipeline.named_steps["features"]
+    for _name, transformer, _cols in features.transformers_:
+        if isinstance(transformer, TfidfVectorizer):
+            transformer.vocabulary_ = {term: int(i) for term, i in transformer.vocabulary_.items()}
+            if hasattr(transformer, "stop_words_"):
+                delattr(transformer, "stop_words_")
+    return pipeline
+
+
+@dataclass
+class HeadReport:
+    """Cross-validated figures of one head."""
+
+    classes: list[str]
+    accuracy: float
+    macro_f1: float
+    per_class: dict[str, dict[str, float]]
+    confusion: list[list[int]]
+    threshold: float
+    auto_share: float  # share of messages whose confidence reaches the threshold
+    auto_accuracy: float  # accuracy on those
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float = TARGET_PRECISION) -> float:
+    """The lowest confidence at which the predictions at or above it are right `target` of the time."""
+    order = np.argsort(-confidence)
+    hits = np.cumsum(correct[order])
+    precision = hits / np.arange(1, len(order) + 1)
+    ok = np.nonzero(precision >= target)[0]
+    if len(ok) == 0:
+        return 1.01  # never sure: everything goes to review
+    return float(confidence[order][ok[-1]])
+
+
+def report(y: np.ndarray, predicted: np.ndarray, confidence: np.ndarray, classes: list[str],
+           threshold: float | None = None) -> HeadReport:
+    correct = predicted == y
+    if threshold is None:
+        threshold = choose_threshold(confidence, correct)
+    sure = confidence >= threshold
+    precision, recall, f1, support = precision_recall_fscore_support(y, predicted, labels=classes, zero_division=0)
+    return HeadReport(
+        classes=classes,
+        accuracy=float(accuracy_score(y, predicted)),
+        macro_f1=float(f1_score(y, predicted, labels=classes, average="macro", zero_division=0)),
+        per_class={c: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                   for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)},
+        confusion=confusion_matrix(y, predicted, labels=classes).tolist(),
+        threshold=round(threshold, 4),
+        auto_share=float(sure.mean()) if len(sure) else 0.0,
+        auto_accuracy=float(correct[sure].mean()) if sure.any() else 0.0,
+    )
+
+
+def cross_validate(make: Any, x: np.ndarray, y: np.ndarray, folds: int = FOLDS,
+                   seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold predictions and confidences with stratified folds fixed by `seed`."""
+    predicted = np.empty(len(y), dtype=object)
+    confidence = np.zeros(len(y))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(x, y):
+        model = make()
+        model.fit(x[train], y[train])
+        proba = model.predict_proba(x[test])
+        best = proba.argmax(axis=1)
+        predicted[test] = model.classes_[best]
+        confidence[test] = proba[np.arange(len(test)), best]
+    return predicted, confidence
+
+
+@dataclass
+class Classifier:
+    """Fitted heads plus their thresholds; `predict` gives labels, confidences and sureness."""
+
+    heads: dict[str, Pipeline]
+    thresholds: dict[str, float]
+    version: str = ""
+    card: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, x: np.ndarray) -> list[dict[str, Any]]:
+        probs = {h: (m.classes_, m.predict_proba(x)) for h, m in self.heads.items()}
+        out = []
+        for i in range(len(x)):
+            result: dict[str, Any] = {"confidence": {}}
+            for head, (classes, proba) in probs.items():
+                best = int(proba[i].argmax())
+                result[head] = str(classes[best])
+                result["confidence"][head] = round(float(proba[i][best]), 4)
+            if result["kind"] == "question":  # LABELS.md: questions are always informal
+                result["formality"] = "informal"
+                result["confidence"]["formality"] = 1.0
+            result["sure"] = all(result["confidence"][h] >= self.thresholds.get(h, 1.01)
+                                 for h in ("kind", "topic", "formality"))
+            out.append(result)
+        return out

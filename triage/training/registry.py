@@ -1,0 +1,123 @@
+"""Model versions on disk: `models/<version>/model.skops` + `card.json`, and `models/CURRENT`.
+
+Models are stored with skops, never pickle. Loading refuses a model whose file does not match the
+hash in its card (tampered), whose card names another scikit-learn major.minor or feature
+version (mismatched), or whose file holds types outside scikit-learn, NumPy, SciPy and our own
+feature function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import sklearn
+import skops.io as sio
+
+from triage.errors import TriageError
+from triage.training.features import FEATURE_VERSION
+from triage.training.model import Classifier
+
+MODEL_FILE, CARD_FILE, CURRENT = "model.skops", "card.json", "CURRENT"
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "triage.training.features.")
+
+
+class ModelError(TriageError):
+    """A model is missing, tampered with, or made for other library versions."""
+
+
+def major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def save(classifier: Classifier, directory: Path, version: str, card: dict[str, Any]) -> Path:
+    folder = directory / version
+    folder.mkdir(parents=True, exist_ok=False)
+    data = sio.dumps({"heads": classifier.heads, "thresholds": classifier.thresholds},
+                     compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    (folder / MODEL_FILE).write_bytes(data)
+    card = dict(card, version=version, model_sha256=hashlib.sha256(data).hexdigest(),
+                sklearn=sklearn.__version__, skops=_skops_version(),
+                feature_version=FEATURE_VERSION)
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return folder
+
+
+def _skops_version() -> str:
+    import skops
+
+    return str(skops.__version__)
+
+
+def current_version(directory: Path) -> str | None:
+    pointer = directory / CURRENT
+    return pointer.read_text().strip() or None if pointer.is_file() else None
+
+
+def promote(directory: Path, version: str) -> None:
+    if not (directory / version / MODEL_FILE).is_file():
+        raise ModelError(f"no model version {version} in {directory}")
+    tmp = directory / (CURRENT + ".tmp")
+    tmp.write_text(version + "\n")
+    os.replace(tmp, directory / CURRENT)
+
+
+def versions(directory: Path) -> list[dict[str, Any]]:
+    cards = []
+    for card in sorted(directory.glob(f"*/{CARD_FILE}")):
+        cards.append(json.loads(card.read_text(encoding="utf-8")))
+    return cards
+
+
+def load(directory: Path, version: str | None = None) -> Classifier:
+    version = version or current_version(directory)
+    if version is None:
+        raise ModelError(f"no model in {directory} ({CURRENT} is missing): run `triage train`")
+    folder = directory / version
+    try:
+        card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+        data = (folder / MODEL_FILE).read_bytes()
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model {version} in {directory} cannot be read: {exc}") from None
+    if hashlib.sha256(data).hexdigest() != card.get("model_sha256"):
+        raise ModelError(f"model {version}: {MODEL_FILE} does not match the hash in its card (tampered or "
+                         "damaged): retrain with `triage train` or restore the file")
+    if major_minor(str(card.get("sklearn", ""))) != major_minor(sklearn.__version__):
+        raise ModelError(f"model {version} was made with scikit-learn {card.get('sklearn')}, this is "
+                         f"{sklearn.__version__}: retrain with `triage train` or install scikit-learn "
+                         f"{major_minor(str(card.get('sklearn')))}.*")
+    if str(card.get("feature_version")) != FEATURE_VERSION:
+        raise ModelError(f"model {version} uses feature version {card.get('feature_version')}, this code has "
+                         f"{FEATURE_VERSION}: retrain with `triage train`")
+    untrusted = sio.get_untrusted_types(data=data)
+    foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    if foreign:
+        raise ModelError(f"model {version} holds types this program does not trust: {', '.join(foreign[:3])}")
+    try:
+        state = sio.loads(data, trusted=untrusted)
+    except Exception as exc:  # skops raises many kinds on a damaged file
+        raise ModelError(f"model {version} cannot be loaded: {exc}") from None
+    return Classifier(heads=state["heads"], thresholds=state["thresholds"], version=version, card=card)
+
+
+def models_dir(configured: Path | None) -> Path:
+    """The models folder: as configured, else ./models, else the one beside the package (a checkout)."""
+    if configured is not None:
+        return configured
+    here = Path.cwd() / "models"
+    if (here / CURRENT).is_file():
+        return here
+    return Path(__file__).resolve().parents[2] / "models"
+
+
+def load_for_run(configured: Path | None) -> Classifier | None:
+    """The current model, or None when there is none yet (every case then goes to review).
+    A model that is there but tampered with or mismatched is an error, not a silent None."""
+    directory = models_dir(configured)
+    if current_version(directory) is None:
+        return None
+    return load(directory)
