@@ -79,6 +79,7 @@ def _classifier(settings: Settings) -> Classifier | None:
 @click.version_option(package_name="klachten-triage")
 def main() -> None:
     """klachten-triage: fetch, screen, file and acknowledge the mail of a complaints mailbox."""
+    logs.configure("WARNING")  # commands that read a config file apply its [logging] settings
 
 
 @main.command("check-config")
@@ -202,7 +203,7 @@ def corpus() -> None:
 @click.option("--corpus", "root", default="models/corpus", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="The corpus folder (labels.csv + .eml).")
 @click.option("--cosine", default=0.8, show_default=True, help="Flag pairs at least this TF-IDF-similar.")
-@click.option("--ngram", default=10, show_default=True, help="Flag pairs sharing this many words in a row.")
+@click.option("--ngram", default=14, show_default=True, help="Flag pairs sharing this many words in a row.")
 @friendly
 def corpus_check(root: Path, cosine: float, ngram: int) -> None:
     """Validate labels.csv and flag near-duplicate messages; exit 1 when anything is flagged."""
