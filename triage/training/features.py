@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "2"  # 2: features shared by all heads
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
 _SIGNALS = [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in (

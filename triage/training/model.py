@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -29,8 +30,8 @@ FOLDS = 5
 SEED = 20261120
 
 
-def make_pipeline() -> Pipeline:
-    features = ColumnTransformer([
+def make_features() -> ColumnTransformer:
+    return ColumnTransformer([
         ("subject", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, lowercase=True), 0),
         ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=40000,
                                   lowercase=True), 1),
@@ -38,21 +39,27 @@ def make_pipeline() -> Pipeline:
                                   max_features=80000, lowercase=True), 1),
         ("structure", FunctionTransformer(structural), [0, 1]),
     ])
-    svm = LinearSVC(C=0.5, class_weight="balanced", dual="auto", max_iter=5000)
-    calibrated = CalibratedClassifierCV(svm, cv=3, method="sigmoid", ensemble=False)
-    return Pipeline([("features", features), ("clf", calibrated)])
 
 
-def compact(pipeline: Pipeline) -> Pipeline:
-    """Make a fitted pipeline small and quick to store: vocabulary values as plain ints (skops
+def make_classifier() -> CalibratedClassifierCV:
+    svm = LinearSVC(C=0.5, class_weight="balanced", dual="auto", max_iter=5000, random_state=SEED)
+    return CalibratedClassifierCV(svm, cv=3, method="sigmoid", ensemble=False)
+
+
+def make_pipeline() -> Pipeline:
+    """Features and classifier of one head, fitted together: what cross-validation scores."""
+    return Pipeline([("features", make_features()), ("clf", make_classifier())])
+
+
+def compact(features: ColumnTransformer) -> ColumnTransformer:
+    """Make fitted features small and quick to store: vocabulary values as plain ints (skops
     would write every NumPy scalar as an array of its own) and no list of pruned terms."""
-    features = pipeline.named_steps["features"]
     for _name, transformer, _cols in features.transformers_:
         if isinstance(transformer, TfidfVectorizer):
             transformer.vocabulary_ = {term: int(i) for term, i in transformer.vocabulary_.items()}
             if hasattr(transformer, "stop_words_"):
                 delattr(transformer, "stop_words_")
-    return pipeline
+    return features
 
 
 @dataclass
@@ -121,15 +128,22 @@ def cross_validate(make: Any, x: np.ndarray, y: np.ndarray, folds: int = FOLDS,
 
 @dataclass
 class Classifier:
-    """Fitted heads plus their thresholds; `predict` gives labels, confidences and sureness."""
+    """Shared features, one fitted classifier per head, and the heads' thresholds. The features
+    are computed once per message for all heads; `predict` gives labels, confidences, sureness."""
 
-    heads: dict[str, Pipeline]
+    features: ColumnTransformer
+    heads: dict[str, CalibratedClassifierCV]
     thresholds: dict[str, float]
     version: str = ""
     card: dict[str, Any] = field(default_factory=dict)
 
+    def pipeline(self, head: str) -> Pipeline:
+        """This head as an unfitted-equivalent pipeline (for comparing on the same folds)."""
+        return Pipeline([("features", clone(self.features)), ("clf", clone(self.heads[head]))])
+
     def predict(self, x: np.ndarray) -> list[dict[str, Any]]:
-        probs = {h: (m.classes_, m.predict_proba(x)) for h, m in self.heads.items()}
+        matrix = self.features.transform(x)
+        probs = {h: (m.classes_, m.predict_proba(matrix)) for h, m in self.heads.items()}
         out = []
         for i in range(len(x)):
             result: dict[str, Any] = {"confidence": {}}

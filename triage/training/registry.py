@@ -37,7 +37,8 @@ def major_minor(version: str) -> str:
 def save(classifier: Classifier, directory: Path, version: str, card: dict[str, Any]) -> Path:
     folder = directory / version
     folder.mkdir(parents=True, exist_ok=False)
-    data = sio.dumps({"heads": classifier.heads, "thresholds": classifier.thresholds},
+    data = sio.dumps({"features": classifier.features, "heads": classifier.heads,
+                      "thresholds": classifier.thresholds},
                      compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     (folder / MODEL_FILE).write_bytes(data)
     card = dict(card, version=version, model_sha256=hashlib.sha256(data).hexdigest(),
@@ -101,7 +102,8 @@ def load(directory: Path, version: str | None = None) -> Classifier:
         state = sio.loads(data, trusted=untrusted)
     except Exception as exc:  # skops raises many kinds on a damaged file
         raise ModelError(f"model {version} cannot be loaded: {exc}") from None
-    return Classifier(heads=state["heads"], thresholds=state["thresholds"], version=version, card=card)
+    return Classifier(features=state["features"], heads=state["heads"], thresholds=state["thresholds"],
+                      version=version, card=card)
 
 
 def models_dir(configured: Path | None) -> Path:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 
 from triage.domain import OwnAddresses
 from triage.stages.forwards import resolve
@@ -19,7 +18,16 @@ from triage.stages.parse import parse
 from triage.stages.screen import screen
 from triage.training import corpus, registry
 from triage.training.features import rows
-from triage.training.model import HEADS, Classifier, compact, cross_validate, make_pipeline, report
+from triage.training.model import (
+    HEADS,
+    Classifier,
+    compact,
+    cross_validate,
+    make_classifier,
+    make_features,
+    make_pipeline,
+    report,
+)
 
 HUMAN = ("complaint", "question")
 
@@ -80,7 +88,7 @@ def train(root: Path, models: Path, force: bool = False, version: str | None = N
         current: Classifier | None = registry.load(models)
     except registry.ModelError:
         current = None
-    heads, reports, comparison = {}, {}, {}
+    reports, comparison = {}, {}
     for head in HEADS:
         x, y = data.head(head)
         classes = sorted(set(y))
@@ -88,11 +96,15 @@ def train(root: Path, models: Path, force: bool = False, version: str | None = N
         reports[head] = report(y, predicted, confidence, classes)
         old = None
         if current is not None and head in current.heads:
-            old_model = current.heads[head]
-            old_pred, old_conf = cross_validate(lambda m=old_model: clone(m), x, y)
+            old_pred, old_conf = cross_validate(lambda h=head: current.pipeline(h), x, y)
             old = report(y, old_pred, old_conf, classes).macro_f1
         comparison[head] = (reports[head].macro_f1, old)
-        heads[head] = compact(make_pipeline().fit(x, y))
+    human = np.isin(data.labels["kind"], HUMAN)
+    features = compact(make_features().fit(data.x[human]))
+    heads = {}
+    for head in HEADS:
+        x, y = data.head(head)
+        heads[head] = make_classifier().fit(features.transform(x), y)
     worse = [h for h, (new, old) in comparison.items() if old is not None and new < old - 1e-9]
     version = version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     thresholds = {h: r.threshold for h, r in reports.items()}
@@ -108,7 +120,7 @@ def train(root: Path, models: Path, force: bool = False, version: str | None = N
         "thresholds": thresholds,
         "compared_with": current.version if current else None,
     }
-    classifier = Classifier(heads=heads, thresholds=thresholds)
+    classifier = Classifier(features=features, heads=heads, thresholds=thresholds)
     registry.save(classifier, models, version, card)
     promoted = force or not worse
     if promoted:
