@@ -20,7 +20,7 @@ import mailparser
 from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
-from mailparser_reply.parser import EmailMessage
+from mailparser_reply.parser import EmailMessage, EmailReply
 
 from triage.domain import Address, Attachment, Mail
 from triage.errors import StageError
@@ -142,18 +142,23 @@ def _cut_quote_header(text: str) -> tuple[str, str]:
     return text[: match.start()], text[match.start() :]
 
 
+def _replies(text: str) -> list[EmailReply] | None:
+    """mail-parser-reply's fragments of `text` (newest first), or None when it cannot cope."""
+    try:
+        return EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read().replies
+    except (RecursionError, re.error):
+        return None
+
+
 def first_part(text: str) -> str:
     """The text before any quoted reply or forward header, signature included."""
     text = _cut_quote_header(text)[0]
     if not text.strip():
         return ""
-    try:
-        msg = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read()
-    except (RecursionError, re.error):
+    replies = _replies(text)
+    if not replies or replies[0].headers:
         return text.strip()
-    if not msg.replies or msg.replies[0].headers:
-        return text.strip()
-    return msg.replies[0].full_body
+    return replies[0].full_body
 
 
 def split_reply(text: str) -> tuple[str, str, str]:
@@ -163,18 +168,15 @@ def split_reply(text: str) -> tuple[str, str, str]:
     text, quoted_tail = _cut_quote_header(text)
     if not text.strip():
         return "", "", quoted_tail.strip()
-    try:
-        msg = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read()
-    except (RecursionError, re.error):
+    replies = _replies(text)
+    if not replies:
         return text.strip(), "", quoted_tail.strip()
-    if not msg.replies:
-        return text.strip(), "", quoted_tail.strip()
-    first = msg.replies[0]
+    first = replies[0]
     if first.headers:  # the body opens with a quoted header: there is no new text
-        return "", "", "\n\n".join(r.full_body for r in msg.replies).strip()
+        return "", "", "\n\n".join(r.full_body for r in replies).strip()
     new = first.body
     signature = first.signatures
-    quoted = "\n\n".join(f"{r.headers}\n{r.full_body}" for r in msg.replies[1:]).strip()
+    quoted = "\n\n".join(f"{r.headers}\n{r.full_body}" for r in replies[1:]).strip()
     quoted = f"{quoted}\n\n{quoted_tail}".strip()
     if not new and not quoted:  # everything looked like a signature: keep the text
         return first.content, "", ""

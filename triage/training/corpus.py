@@ -108,12 +108,12 @@ def load(root: Path) -> list[Example]:
     return examples
 
 
-def own_words(example: Example) -> str:
-    """What the complainant wrote: the subject and the resolved text (forwards unwrapped)."""
+def own_words(example: Example) -> tuple[str, str]:
+    """What the complainant wrote: (subject, resolved text), forwards unwrapped."""
     mail = parse(example.file.read_bytes())
     own = OwnAddresses(frozenset(), frozenset({example.org_domain} if example.org_domain else set()))
     resolved = resolve(mail, own)
-    return f"{resolved.subject}\n{resolved.text}"
+    return resolved.subject, resolved.text
 
 
 @dataclass
@@ -165,7 +165,7 @@ def check(root: Path, cosine: float = 0.8, ngram: int = 14) -> CheckReport:
     texts, names = [], []
     for example in (e for e in examples if e.kind != "machine"):
         try:
-            texts.append(own_words(example))
+            texts.append("\n".join(own_words(example)))
             names.append(str(example.file.relative_to(root)))
         except Exception as exc:  # an unreadable message is a corpus problem, not a crash
             report.problems.append(f"{example.file.relative_to(root)}: cannot be parsed: {exc}")

@@ -51,11 +51,7 @@ class Data:
 
 def read(root: Path) -> Data:
     examples = corpus.load(root)
-    pairs = []
-    for example in examples:
-        words = corpus.own_words(example)
-        subject, _, text = words.partition("\n")
-        pairs.append((subject, text))
+    pairs = [corpus.own_words(example) for example in examples]
     labels = {
         "kind": np.array([e.kind for e in examples], dtype=object),
         "topic": np.array([e.topic for e in examples], dtype=object),
