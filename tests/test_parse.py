@@ -86,3 +86,29 @@ def test_empty_message_is_a_stage_error_or_parses() -> None:
         assert exc.stage == "parse"
     else:
         assert mail.subject == "" and mail.sender is None
+
+
+def test_quote_header_prefilter_never_hides_a_header() -> None:
+    """The cheap pre-check before mail-parser-reply's header search must pass every text in which
+    that search finds a header: checked on the training corpus, all fixtures, the demo mail and,
+    where present, the shared corpus of real-world mail."""
+    from mailparser_reply.parser import EmailMessage
+
+    from tests.conftest import shared_corpus
+    from triage.stages.parse import MAYBE_QUOTE_HEADER, REPLY_LANGUAGES
+
+    root = Path(__file__).resolve().parent.parent
+    folders = [root / "models" / "corpus", root / "tests" / "fixtures", root / "triage" / "demo", shared_corpus()]
+    checked = with_header = 0
+    for folder in folders:
+        for path in sorted(folder.rglob("*.eml")):
+            try:
+                text = parse(path.read_bytes()).text
+            except StageError:
+                continue
+            message = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
+            if message.HEADER_REGEX.findall(message.text):
+                with_header += 1
+                assert MAYBE_QUOTE_HEADER.search(message.text), path
+            checked += 1
+    assert checked > 900 and with_header > 50

@@ -4,7 +4,8 @@
         ─thread─▶ (reply of the complainant to a known case? joined)
         ─classify─▶ (until a model exists: review) ─file─▶ case + move to the disposition's folder
 
-`process(raw, ctx)` runs the pure stages; `run_once(...)` polls one mailbox: commit, then move.
+`process(raw, ctx)` runs the pure stages (`process_many` for a batch, classified in one call);
+`run_once(...)` polls one mailbox: commit, then move.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.config import Organisation, Settings
-from triage.domain import Disposition, Outcome, OwnAddresses, Resolved
+from triage.domain import Disposition, Mail, Outcome, OwnAddresses, Prediction, Resolved, Screening
 from triage.errors import StageError
 from triage.mailboxes.base import Fetched, Mailbox
-from triage.stages.classify import classify, doubts
+from triage.stages.classify import classify, classify_many, doubts
 from triage.stages.forwards import resolve
 from triage.stages.parse import parse
 from triage.stages.screen import screen
@@ -58,8 +59,18 @@ def _stage(name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise StageError(name, f"{type(exc).__name__}: {exc}") from exc
 
 
-def process(raw: bytes, ctx: Context) -> Outcome:
-    """Decide what to do with one raw message. Never raises for bad input: it quarantines."""
+@dataclass
+class _Draft:
+    """A message through the stages before classification, waiting for its prediction."""
+
+    mail: Mail
+    resolved: Resolved
+    screening: Screening
+    thread_note: str
+
+
+def _prepare(raw: bytes, ctx: Context) -> Outcome | _Draft:
+    """Parse, resolve forwards, screen and thread: a final outcome, or a draft to classify."""
     try:
         mail = _stage("parse", parse, raw, max_bytes=ctx.max_bytes, max_text_chars=ctx.max_text_chars)
         resolved: Resolved = _stage("forwards", resolve, mail, ctx.own)
@@ -72,16 +83,33 @@ def process(raw: bytes, ctx: Context) -> Outcome:
                            screening, match)
     except StageError as exc:
         return Outcome(Disposition.QUARANTINED, f"{exc.stage} failed", error=str(exc))
-    prediction = None
-    reasons = []
-    if ctx.classifier is None:
-        reasons.append("no classification model")
-    else:
+    return _Draft(mail, resolved, screening, thread_note)
+
+
+def _predict(drafts: list[_Draft], classifier: Classifier) -> list[Prediction | StageError]:
+    """Predictions for all drafts in one call; should that fail, one by one, so that only the
+    message that cannot be classified is quarantined."""
+    try:
+        return list(_stage("classify", classify_many, [d.resolved for d in drafts], classifier))
+    except StageError:
+        if len(drafts) == 1:
+            raise
+    out: list[Prediction | StageError] = []
+    for draft in drafts:
         try:
-            prediction = _stage("classify", classify, resolved, ctx.classifier)
+            out.append(_stage("classify", classify, draft.resolved, classifier))
         except StageError as exc:
-            return Outcome(Disposition.QUARANTINED, f"{exc.stage} failed", error=str(exc))
-        unsure = doubts(prediction, ctx.classifier.thresholds)
+            out.append(exc)
+    return out
+
+
+def _decide(draft: _Draft, prediction: Prediction | None, classifier: Classifier | None) -> Outcome:
+    mail, resolved = draft.mail, draft.resolved
+    reasons = []
+    if classifier is None:
+        reasons.append("no classification model")
+    elif prediction is not None:
+        unsure = doubts(prediction, classifier.thresholds)
         if unsure:
             reasons.append("unsure: " + ", ".join(unsure))
     if resolved.complainant is None:
@@ -90,15 +118,45 @@ def process(raw: bytes, ctx: Context) -> Outcome:
         reasons.append(resolved.note)
     if mail.truncated:
         reasons.append(f"message of {mail.size} bytes is over the size limit; only its head was read")
-    if thread_note:
-        reasons.append(thread_note)
+    if draft.thread_note:
+        reasons.append(draft.thread_note)
     needs_person = prediction is None or not prediction.sure or mail.truncated
     if not needs_person:
         assert prediction is not None
         label = f"{prediction.kind}/{prediction.topic}/{prediction.formality}"
         reasons.insert(0, f"{label} (model {prediction.model_version})")
-        return Outcome(Disposition.FILED, "; ".join(reasons), resolved, screening, prediction=prediction)
-    return Outcome(Disposition.REVIEW, "; ".join(reasons), resolved, screening, prediction=prediction)
+        return Outcome(Disposition.FILED, "; ".join(reasons), resolved, draft.screening, prediction=prediction)
+    return Outcome(Disposition.REVIEW, "; ".join(reasons), resolved, draft.screening, prediction=prediction)
+
+
+def process_many(raws: list[bytes], ctx: Context) -> list[Outcome]:
+    """Decide what to do with each raw message, classifying them together. Never raises for
+    bad input: a message that fails a stage is quarantined, the others go on."""
+    prepared = [_prepare(raw, ctx) for raw in raws]
+    drafts = [p for p in prepared if isinstance(p, _Draft)]
+    predictions: dict[int, Prediction | StageError] = {}
+    if drafts and ctx.classifier is not None:
+        try:
+            predicted = _predict(drafts, ctx.classifier)
+        except StageError as exc:
+            predicted = [exc]
+        predictions = {id(d): p for d, p in zip(drafts, predicted, strict=True)}
+    out = []
+    for item in prepared:
+        if isinstance(item, Outcome):
+            out.append(item)
+            continue
+        prediction = predictions.get(id(item))
+        if isinstance(prediction, StageError):
+            out.append(Outcome(Disposition.QUARANTINED, f"{prediction.stage} failed", error=str(prediction)))
+        else:
+            out.append(_decide(item, prediction, ctx.classifier))
+    return out
+
+
+def process(raw: bytes, ctx: Context) -> Outcome:
+    """Decide what to do with one raw message. Never raises for bad input: it quarantines."""
+    return process_many([raw], ctx)[0]
 
 
 def sha256(raw: bytes) -> str:
@@ -152,8 +210,11 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
     for start in range(0, len(new), box.batch_size):
         batch = new[start : start + box.batch_size]
         pending = defaultdict(list)
-        for fetched in box.fetch(folder, batch):
-            filed = handle(org, key, uidvalidity, fetched, sessions, settings, classifier)
+        fetched_batch = list(box.fetch(folder, batch))
+        with sessions() as session:  # reads only: thread lookups
+            outcomes = process_many([f.raw for f in fetched_batch], context_for(org, settings, session, classifier))
+        for fetched, outcome in zip(fetched_batch, outcomes, strict=True):
+            filed = handle(org, key, uidvalidity, fetched, sessions, settings, classifier, outcome)
             result.rows.append(filed)
             result.counts[filed.label] += 1
             pending[filed.folder].append((fetched.uid, filed.message_id))
@@ -167,8 +228,10 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
 
 
 def handle(org: Organisation, key: str, uidvalidity: int, fetched: Fetched,
-           sessions: sessionmaker[Session], settings: Settings, classifier: Classifier | None = None) -> filing.Filed:
-    """Process one fetched message and commit its record (one transaction)."""
+           sessions: sessionmaker[Session], settings: Settings, classifier: Classifier | None = None,
+           outcome: Outcome | None = None) -> filing.Filed:
+    """Commit the record of one fetched message (one transaction), processing it unless its
+    `outcome` was decided with its batch."""
     digest = sha256(fetched.raw)
     with sessions.begin() as session:
         first = repo.first_by_sha(session, org.id, digest)
@@ -177,7 +240,8 @@ def handle(org: Organisation, key: str, uidvalidity: int, fetched: Fetched,
         elif first is not None:
             filed = filing.file_duplicate(session, org, key, uidvalidity, fetched, digest, first)
         else:
-            outcome = process(fetched.raw, context_for(org, settings, session, classifier))
+            if outcome is None:
+                outcome = process(fetched.raw, context_for(org, settings, session, classifier))
             filed = filing.file_new(session, org, key, uidvalidity, fetched, digest, outcome)
     filed.log(log)
     return filed

@@ -13,32 +13,35 @@ from typing import Any
 
 import numpy as np
 
-FEATURE_VERSION = "2"  # 2: features shared by all heads
+FEATURE_VERSION = "3"  # 2: features shared by all heads; 3: hashed character 4-grams
 
-_WORDS = re.compile(r"\w+", re.UNICODE)
-_SIGNALS = [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in (
-    r"^\s*(geachte|dear|sehr geehrte)",
-    r"(hoogachtend|yours (sincerely|faithfully)|met vriendelijke groet|kind regards)",
-    r"\b\d{4}\s?[A-Z]{2}\b",
-    r"^\s*(betreft|onderwerp|re|subject)\s*:",
-    r"\b(kenmerk|dossiernummer|zaaknummer|klantnummer|polisnummer|ordernummer|referentie)\b",
-    r"\b(klachtenregeling|klachtencommissie|klachtenfunctionaris|ombudsman|geschillen\w*|awb|wkkgz|kifid|"
-    r"advocaat|schriftelijk\w*|formele?|offici[eë]le?|juridisch\w*|lawyer|ombudsman|formal|official)\b",
+# All patterns run on the lower-cased text: case-sensitive matching is several times faster
+# than re.IGNORECASE with alternations.
+_SIGNALS = [re.compile(p, re.MULTILINE) for p in (
+    r"^\s*(?:geachte|dear|sehr geehrte)",
+    r"hoogachtend|yours (?:sincerely|faithfully)|met vriendelijke groet|kind regards",
+    r"\b\d{4} ?[a-z]{2}\b",
+    r"^\s*(?:betreft|onderwerp|re|subject)\s*:",
+    r"\b(?:kenmerk|dossiernummer|zaaknummer|klantnummer|polisnummer|ordernummer|referentie)\b",
+    r"\b(?:klachten(?:regeling|commissie|functionaris)|ombudsman|geschillen|awb\b|wkkgz|kifid|advocaat|"
+    r"schriftelijk|formele?\b|offici[eë]le?\b|juridisch|lawyer|formal\b|official\b)",
 )]
-_U = re.compile(r"\b(u|uw|hebt u|kunt u)\b", re.IGNORECASE)
-_JE = re.compile(r"\b(je|jij|jullie|jouw|jou)\b", re.IGNORECASE)
+_U = re.compile(r"\buw?\b")
+_JE = re.compile(r"\bj(?:e|ij|ullie|ouw|ou)\b")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_NOT_UPPER = re.compile(r"[^A-ZÀ-ÖØ-Þ]+")
 
 
 def _row(subject: str, text: str) -> list[float]:
-    words = _WORDS.findall(text)
-    n = max(len(words), 1)
-    letters = [c for c in text if c.isalpha()]
-    caps = sum(c.isupper() for c in letters) / max(len(letters), 1)
-    signals = [1.0 if pattern.search(text) else 0.0 for pattern in _SIGNALS]
+    low = text.lower()
+    n = max(len(low.split()), 1)
+    letters = len(_NOT_LETTER.sub("", low))
+    caps = len(_NOT_UPPER.sub("", text)) / max(letters, 1)
+    signals = [1.0 if pattern.search(low) else 0.0 for pattern in _SIGNALS]
     return [
         *signals,
-        len(_U.findall(text)) / n * 10,
-        len(_JE.findall(text)) / n * 10,
+        len(_U.findall(low)) / n * 10,
+        len(_JE.findall(low)) / n * 10,
         min(text.count("?"), 10) / 10,
         min(text.count("!"), 10) / 10,
         caps,
