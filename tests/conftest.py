@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import NO_MOVE_CAPABILITIES, Dovecot, start_dovecot  # noqa: E402
+from servers import NO_MOVE_CAPABILITIES, Dovecot, SmtpServer, start_dovecot  # noqa: E402
 
 from triage import config  # noqa: E402
 from triage.store import migrate, repo  # noqa: E402
@@ -55,6 +55,22 @@ def dovecot() -> Iterator[Dovecot]:
 @pytest.fixture(scope="session")
 def dovecot_nomove() -> Iterator[Dovecot]:
     yield from _start(NO_MOVE_CAPABILITIES)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, plain, in this process."""
+    try:
+        server = SmtpServer().start()
+    except (ImportError, OSError, RuntimeError) as exc:
+        unavailable(f"aiosmtpd cannot run here: {exc}")
+        return
+    yield server
+    server.stop()
+
+
+def smtp_table(server: SmtpServer) -> str:
+    return f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
 
 
 @pytest.fixture(scope="session")
@@ -99,12 +115,15 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'triage.db'}"
 
 
-def write_config(tmp_path: Path, db_url: str, mailbox: str, extra: str = "") -> Path:
-    """A config file with one organisation 'debrug' and the given [mailbox] table body."""
+def write_config(tmp_path: Path, db_url: str, mailbox: str, extra: str = "", top: str = "") -> Path:
+    """A config file with one organisation 'debrug' and the given [mailbox] table body; `extra`
+    goes into the organisation's table, `top` before it (e.g. an [smtp] table)."""
     path = tmp_path / "triage.toml"
     path.write_text(f"""
 [database]
 url = "{db_url}"
+
+{top}
 
 [organisations.debrug]
 name = "Woonstichting De Brug"

@@ -1,7 +1,11 @@
-"""Real servers for tests: a Dovecot IMAP server on a free loopback port with a generated config."""
+"""Real servers for tests: a Dovecot IMAP server on a free loopback port with a generated config,
+and an aiosmtpd SMTP server in the test process."""
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import os
 import pwd
 import shutil
@@ -12,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from imapclient import IMAPClient
 
@@ -163,3 +168,52 @@ service imap-login {{
         process.kill()
         raise RuntimeError("dovecot did not start listening in 15 s")
     return Dovecot(root=root, port=port, process=process, mail_uid=mail_user.pw_uid, mail_gid=mail_user.pw_gid)
+
+
+class SmtpSink:
+    """An aiosmtpd handler that keeps what it receives and refuses the recipients it is told to."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.refuse: dict[str, str] = {}  # recipient -> SMTP reply, e.g. "451 4.3.0 try again later"
+
+    async def handle_RCPT(self, server: object, session: object, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        out = []
+        for _from, _to, raw in self.received:
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            assert isinstance(msg, email.message.EmailMessage)
+            out.append(msg)
+        return out
+
+
+class SmtpServer:
+    """aiosmtpd on a loopback port in this process; stop() and start() simulate an outage."""
+
+    def __init__(self, **controller_options: Any) -> None:
+        self.sink = SmtpSink()
+        self.port = free_port()
+        self.options = controller_options
+        self.controller: Any = None
+
+    def start(self) -> SmtpServer:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, **self.options)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None

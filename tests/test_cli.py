@@ -61,7 +61,9 @@ def test_db_upgrade_then_poll(tmp_path: Path) -> None:
     write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
     result = triage("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0 and "was empty" in result.stdout
-    assert "was 0001" in triage("db", "upgrade", cwd=tmp_path).stdout
+    from triage.store.migrate import head
+
+    assert f"was {head()}" in triage("db", "upgrade", cwd=tmp_path).stdout
     box = mailbox.Maildir(tmp_path / "mail", create=True)
     box.add(plain(1))
     result = triage("poll", "--once", cwd=tmp_path)
@@ -92,3 +94,21 @@ def test_run_polls_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "event=stopping signal=SIGTERM" in err and "event=stopped" in err
     assert err.count("event=message") == 4
+
+
+def test_send_without_a_way_out_is_one_clear_line(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    result = triage("send", cwd=tmp_path)
+    assert result.returncode == 2 and "add an [smtp] table" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_check_config_names_an_unreachable_smtp_server(tmp_path: Path) -> None:
+    from servers import free_port
+
+    port = free_port()
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n',
+                 top=f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n')
+    result = triage("check-config", cwd=tmp_path)
+    assert result.returncode == 2 and f"cannot reach SMTP server smtp://127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

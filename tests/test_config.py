@@ -12,6 +12,7 @@ from conftest import ROOT
 from triage import config
 from triage.errors import ConfigError
 
+ORG = '[organisations.a]\nname = "A"\naddresses = ["k@a.example"]\n'
 MAILDIR = '[organisations.a.mailbox]\ntype = "maildir"\npath = "m"\n'
 
 
@@ -33,13 +34,18 @@ def test_example_config_is_valid(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ('[organisations.a]\nname = "A"\nnmae = "x"\n' + MAILDIR, "organisations.a.nmae: unknown key"),
-        ('[organisations.a]\nname = "A"\npoll_interval = "often"\n' + MAILDIR, "organisations.a.poll_interval"),
-        ('[organisations.a]\nname = "A"\n', "organisations.a.mailbox: required key is missing"),
-        ('[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "pop3"\n', "organisations.a.mailbox"),
-        ('[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "imap"\nhost = "h"\nuser = "u"\n'
+        (ORG + 'nmae = "x"\n' + MAILDIR, "organisations.a.nmae: unknown key"),
+        (ORG + 'poll_interval = "often"\n' + MAILDIR, "organisations.a.poll_interval"),
+        (ORG, "organisations.a.mailbox: required key is missing"),
+        ('[organisations.a]\nname = "A"\n' + MAILDIR, "organisations.a: acknowledge.from is missing: set it"),
+        (ORG + '[organisations.a.terms]\nquestion = "vijf dagen"\n' + MAILDIR,
+         "organisations.a.terms.question: 'vijf dagen' is not a term: write e.g. '6 weeks'"),
+        (ORG + '[organisations.a.acknowledge]\nfrom = "klachten"\n' + MAILDIR,
+         "organisations.a.acknowledge.from: 'klachten' is not an e-mail address"),
+        (ORG + '[organisations.a.mailbox]\ntype = "pop3"\n', "organisations.a.mailbox"),
+        (ORG + '[organisations.a.mailbox]\ntype = "imap"\nhost = "h"\nuser = "u"\n'
          'password_env = "P"\nsecurity = "ssl"\n', "organisations.a.mailbox.security"),
-        ('[database]\nurl = 5\n[organisations.a]\nname = "A"\n' + MAILDIR, "database.url"),
+        ('[database]\nurl = 5\n[organisations.a]\nname = "A"\naddresses = ["k@a.example"]\n' + MAILDIR, "database.url"),
         ("[organisations]\n", "organisations"),
         ("this is = = not toml", "not valid TOML"),
     ],
@@ -54,7 +60,7 @@ def test_mistakes_name_the_key(text: str, fragment: str, tmp_path: Path) -> None
 
 def test_missing_secret_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_SUCH_PASSWORD_VAR", raising=False)
-    settings = _parse('[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "imap"\nhost = "h"\n'
+    settings = _parse(ORG + '[organisations.a.mailbox]\ntype = "imap"\nhost = "h"\n'
                       'user = "u"\npassword_env = "NO_SUCH_PASSWORD_VAR"\n', tmp_path)
     with pytest.raises(ConfigError, match="organisations.a.mailbox.password_env.*NO_SUCH_PASSWORD_VAR"):
         config.check_secrets(settings)
@@ -66,7 +72,7 @@ def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess
 
 
 def test_check_config_reports_one_line_and_exit_2(tmp_path: Path) -> None:
-    (tmp_path / "bad.toml").write_text('[organisations.a]\nname = "A"\nfolder = "x"\n' + MAILDIR)
+    (tmp_path / "bad.toml").write_text(ORG + 'folder = "x"\n' + MAILDIR)
     result = _cli("check-config", "--config", "bad.toml", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "organisations.a.folder: unknown key" in result.stderr
@@ -84,7 +90,7 @@ def test_unreachable_imap_server_is_one_line(tmp_path: Path) -> None:
 
     port = free_port()  # nothing listens there
     (tmp_path / "t.toml").write_text(
-        f'[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "imap"\nhost = "127.0.0.1"\n'
+        ORG + f'[organisations.a.mailbox]\ntype = "imap"\nhost = "127.0.0.1"\n'
         f'port = {port}\nsecurity = "none"\nuser = "u"\npassword_env = "TRIAGE_PW"\ntimeout = 5\n')
     import os
 
@@ -100,7 +106,7 @@ def test_wrong_imap_password_is_one_line(dovecot, tmp_path: Path) -> None:  # ty
     import os
 
     (tmp_path / "t.toml").write_text(
-        f'[organisations.a]\nname = "A"\n[organisations.a.mailbox]\ntype = "imap"\nhost = "127.0.0.1"\n'
+        ORG + f'[organisations.a.mailbox]\ntype = "imap"\nhost = "127.0.0.1"\n'
         f'port = {dovecot.port}\nsecurity = "none"\nuser = "piet"\npassword_env = "TRIAGE_PW"\n')
     result = _cli("check-config", "--config", "t.toml", cwd=tmp_path, env=dict(os.environ, TRIAGE_PW="fout"))
     assert result.returncode == 2
@@ -112,7 +118,7 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
 
     (tmp_path / "t.toml").write_text(
         f'[database]\nurl = "postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x"\n'
-        '[organisations.a]\nname = "A"\n' + MAILDIR)
+        + ORG + MAILDIR)
     result = _cli("poll", "--once", "--config", "t.toml", cwd=tmp_path)
     assert result.returncode == 2
     assert "database postgresql+psycopg://postgres@127.0.0.1" in result.stderr and "unreachable" in result.stderr

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from triage import config as config_mod
 from triage import logs
 from triage.config import ImapMailbox, Settings
-from triage.errors import TriageError
+from triage.errors import ConfigError, TriageError
 from triage.pipeline import PollResult
 from triage.store import migrate, repo
 from triage.training.model import Classifier
@@ -97,8 +97,15 @@ def check_config(config_path: Path, offline: bool) -> None:
         for org in settings.organisations.values():
             with open_mailbox(org) as box:
                 box.uidvalidity(box.source_folder)
+        if settings.smtp is not None and settings.outbox.pickup_directory is None:
+            from triage.outbox import SmtpTransport
+
+            with SmtpTransport(settings.smtp):
+                pass
     for org in settings.organisations.values():
         click.echo(f"{org.id}: {org.name}: {org.mailbox.describe()}" + ("" if offline else " (reachable)"))
+    if settings.smtp is not None:
+        click.echo(f"acknowledgements: {settings.smtp.describe()}" + ("" if offline else " (reachable)"))
     click.echo(f"{config_path}: OK")
 
 
@@ -155,6 +162,24 @@ def _summary(result: PollResult) -> str:
 @main.command()
 @config_option
 @friendly
+def send(config_path: Path) -> None:
+    """Send the acknowledgements that are due, once (`triage run` does this every [outbox] interval)."""
+    settings = _settings(config_path)
+    config_mod.check_secrets(settings)
+    from triage.outbox import send_once, transport_for
+
+    transport = transport_for(settings)
+    if transport is None:
+        raise ConfigError("nothing to send with: add an [smtp] table (or [outbox] pickup_directory) to "
+                          f"{config_path}")
+    sessions = repo.session_factory(_engine(settings))
+    result = send_once(settings, sessions, transport)
+    click.echo(f"{result.sent} sent, {result.retried} to retry, {result.failed} failed")
+
+
+@main.command()
+@config_option
+@friendly
 def run(config_path: Path) -> None:
     """Run the daemon: poll every mailbox at its interval until SIGTERM or SIGINT."""
     settings = _settings(config_path)
@@ -189,6 +214,15 @@ def demo(directory: Path) -> None:
     for result in results:
         click.echo(_table(result))
         click.echo(_summary(result))
+    from triage.outbox import send_once, transport_for
+
+    transport = transport_for(settings)
+    assert transport is not None and settings.outbox.pickup_directory is not None
+    sent = send_once(settings, sessions, transport)
+    outbox = settings.outbox.pickup_directory
+    click.echo(f"\n{sent.sent} acknowledgement(s) written to {outbox}/ (no SMTP server in the demo), e.g.:")
+    for path in sorted(outbox.glob("*.eml"))[:3]:
+        click.echo(f"  {path}")
     click.echo(f"\nThe demo lives in {directory}/: the filed mail is in {directory}/mail/.Triage.*, the "
                f"database in {directory}/triage.db.\nPoll it again with: triage poll --once --config "
                f"{config_path}")

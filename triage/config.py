@@ -6,15 +6,18 @@ Relative paths in the file are taken relative to the file's own folder.
 
 from __future__ import annotations
 
+import email.utils
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from triage.domain import OwnAddresses
 from triage.errors import ConfigError
+from triage.stages.terms import Calendar, Term
 
 DEFAULT_CONFIG = "triage.toml"
 
@@ -73,6 +76,56 @@ class Folders(_Strict):
     quarantine: str = "Triage/Quarantine"
 
 
+def _term(value: str) -> str:
+    Term.parse(value)  # raises ValueError with what to write instead
+    return value
+
+
+TermText = Annotated[str, AfterValidator(_term)]
+
+
+class Terms(_Strict):
+    """Handling terms per class (LABELS.md defaults) and extra days off beyond the public holidays."""
+
+    formal_complaint: TermText = "6 weeks"
+    formal_extension: TermText = "4 weeks"
+    informal_complaint: TermText = "10 working days"
+    question: TermText = "5 working days"
+    extra_holidays: tuple[date, ...] = ()
+
+    def term(self, name: str) -> Term:
+        return Term.parse(getattr(self, name))
+
+    def calendar(self) -> Calendar:
+        return Calendar.with_extra(self.extra_holidays)
+
+
+class Acknowledge(_Strict):
+    """The acknowledgement mail: sender, contact, where to turn afterwards, limits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    enabled: bool = True
+    from_: str | None = Field(default=None, alias="from")  # default: the first of `addresses`
+    reply_to: str | None = None
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    handler: str = ""  # who handles formal complaints; empty: "a colleague who was not involved"
+    appeal_name: str = "de Nationale ombudsman"
+    appeal_name_en: str = "the National Ombudsman"
+    appeal_url: str = "https://www.nationaleombudsman.nl"
+    templates: Path | None = None  # a folder with nl/… and en/… templates that override ours
+    max_age_days: Annotated[float, Field(gt=0)] = 7.0  # older mail (a backlog) is filed, not acknowledged
+    per_recipient_per_day: Annotated[int, Field(ge=1)] = 3
+
+    @field_validator("from_", "reply_to")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in email.utils.parseaddr(value)[1]:
+            raise ValueError(f"{value!r} is not an e-mail address (write 'Name <klachten@example.nl>')")
+        return value
+
+
 class Organisation(_Strict):
     id: str = ""  # filled from the table key
     name: str
@@ -82,6 +135,25 @@ class Organisation(_Strict):
     poll_interval: Annotated[float, Field(ge=1)] = 60.0
     mailbox: Mailbox
     folders: Folders = Folders()
+    terms: Terms = Terms()
+    acknowledge: Acknowledge = Acknowledge()
+
+    @model_validator(mode="after")
+    def _sender(self) -> Organisation:
+        if self.acknowledge.enabled and not self.ack_from():
+            raise ValueError("acknowledge.from is missing: set it, or list the organisation's address under "
+                             "addresses, or set acknowledge.enabled = false")
+        return self
+
+    def ack_from(self) -> str:
+        """The From of acknowledgements: configured, else the organisation's first address."""
+        if self.acknowledge.from_:
+            return self.acknowledge.from_
+        if self.addresses:
+            return email.utils.formataddr((self.name, self.addresses[0]))
+        if isinstance(self.mailbox, ImapMailbox) and "@" in self.mailbox.user:  # the klachten@ mailbox itself
+            return email.utils.formataddr((self.name, self.mailbox.user.lower()))
+        return ""
 
     @field_validator("addresses", "domains")
     @classmethod
@@ -90,7 +162,11 @@ class Organisation(_Strict):
 
     def own(self) -> OwnAddresses:
         """Our addresses and domains, as the stages need them."""
-        return OwnAddresses(frozenset(self.addresses), frozenset(self.domains))
+        addresses = set(self.addresses)
+        for value in (self.acknowledge.from_, self.acknowledge.reply_to):  # our own mail must never loop
+            if value:
+                addresses.add(email.utils.parseaddr(value)[1].lower())
+        return OwnAddresses(frozenset(addresses), frozenset(self.domains))
 
 
 class Database(_Strict):
@@ -111,6 +187,44 @@ class Model(_Strict):
     directory: Path | None = None
 
 
+class Smtp(_Strict):
+    host: str
+    port: int | None = None
+    security: Literal["tls", "starttls", "none"] = "starttls"
+    user: str | None = None
+    password_env: str | None = None
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    verify_certificate: bool = True
+
+    @property
+    def effective_port(self) -> int:
+        if self.port:
+            return self.port
+        return {"tls": 465, "starttls": 587, "none": 25}[self.security]
+
+    def password(self) -> str | None:
+        if not self.password_env:
+            return None
+        value = os.environ.get(self.password_env)
+        if value is None:
+            raise ConfigError(f"environment variable {self.password_env} is not set "
+                              f"(it holds the SMTP password for {self.user}@{self.host})")
+        return value
+
+    def describe(self) -> str:
+        return f"smtp://{self.user + '@' if self.user else ''}{self.host}:{self.effective_port} ({self.security})"
+
+
+class Outbox(_Strict):
+    interval: Annotated[float, Field(ge=0.1)] = 10.0  # seconds between send runs (new rows also wake it)
+    max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
+    backoff: Annotated[float, Field(gt=0)] = 60.0  # seconds before the first retry; doubles each time
+    lease: Annotated[float, Field(ge=10)] = 300.0  # seconds a claimed row is held by one sender
+    batch: Annotated[int, Field(ge=1, le=5000)] = 100
+    # Write acknowledgements as .eml files here instead of sending them (the demo; testing a set-up).
+    pickup_directory: Path | None = None
+
+
 class Logging(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -122,6 +236,8 @@ class Settings(_Strict):
     parsing: Parsing = Parsing()
     processing: Processing = Processing()
     model: Model = Model()
+    smtp: Smtp | None = None
+    outbox: Outbox = Outbox()
     logging: Logging = Logging()
     organisations: dict[str, Organisation]
 
@@ -155,7 +271,7 @@ def _format_error(err: ValidationError) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "tagged-union")))
     loc = loc.replace(".imap.", ".").replace(".maildir.", ".")
-    msg = first["msg"]
+    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown key (see config.example.toml for the keys there are)"
     elif first["type"] == "missing":
@@ -175,7 +291,10 @@ def _absolute(settings: Settings, base: Path) -> Settings:
         box = org.mailbox
         if isinstance(box, MaildirMailbox) and not box.path.is_absolute():
             box = box.model_copy(update={"path": (base / box.path).resolve()})
-        orgs[key] = org.model_copy(update={"mailbox": box})
+        ack = org.acknowledge
+        if ack.templates is not None and not ack.templates.is_absolute():
+            ack = ack.model_copy(update={"templates": (base / ack.templates).resolve()})
+        orgs[key] = org.model_copy(update={"mailbox": box, "acknowledge": ack})
     db = settings.database
     prefix = "sqlite:///"
     if db.url.startswith(prefix) and not db.url.startswith(prefix + "/") and ":memory:" not in db.url:
@@ -183,7 +302,10 @@ def _absolute(settings: Settings, base: Path) -> Settings:
     model = settings.model
     if model.directory is not None and not model.directory.is_absolute():
         model = Model(directory=(base / model.directory).resolve())
-    return settings.model_copy(update={"organisations": orgs, "database": db, "model": model})
+    outbox = settings.outbox
+    if outbox.pickup_directory is not None and not outbox.pickup_directory.is_absolute():
+        outbox = outbox.model_copy(update={"pickup_directory": (base / outbox.pickup_directory).resolve()})
+    return settings.model_copy(update={"organisations": orgs, "database": db, "model": model, "outbox": outbox})
 
 
 def parse(text: str, path: Path) -> Settings:
@@ -226,3 +348,8 @@ def check_secrets(settings: Settings) -> None:
                 org.mailbox.password()
             except ConfigError as exc:
                 raise ConfigError(f"organisations.{org.id}.mailbox.password_env: {exc}") from None
+    if settings.smtp is not None:
+        try:
+            settings.smtp.password()
+        except ConfigError as exc:
+            raise ConfigError(f"smtp.password_env: {exc}") from None

@@ -133,6 +133,7 @@ class Prediction:
     model_version: str = ""
     sure: bool = False
     language: str = "nl"
+    unsure: tuple[str, ...] = ()  # heads below their threshold
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class Outcome:
     thread: ThreadMatch | None = None
     prediction: Prediction | None = None
     error: str = ""
+    bounce_of: tuple[str, ...] = ()  # Message-IDs of our acknowledgements that this bounce reports
 
 
 @dataclass(frozen=True)

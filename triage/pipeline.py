@@ -29,7 +29,7 @@ from triage.mailboxes.base import Fetched, Mailbox
 from triage.stages.classify import classify, classify_many, doubts
 from triage.stages.forwards import resolve
 from triage.stages.parse import parse
-from triage.stages.screen import screen
+from triage.stages.screen import bounced_acks, screen
 from triage.stages.thread import CaseFinder, thread
 from triage.store import filing, repo
 from triage.training.model import Classifier
@@ -76,7 +76,8 @@ def _prepare(raw: bytes, ctx: Context) -> Outcome | _Draft:
         resolved: Resolved = _stage("forwards", resolve, mail, ctx.own)
         screening = _stage("screen", screen, resolved)
         if screening.machine:
-            return Outcome(Disposition.IGNORED, screening.reason, resolved, screening)
+            return Outcome(Disposition.IGNORED, screening.reason, resolved, screening,
+                           bounce_of=bounced_acks(raw, screening))
         match, thread_note = _stage("thread", thread, resolved, ctx.reference_prefix, ctx.find_case)
         if match:
             return Outcome(Disposition.JOINED, f"reply in {match.reference} ({match.how})", resolved,

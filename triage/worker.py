@@ -1,5 +1,6 @@
-"""The daemon: APScheduler 3 jobs poll every organisation's mailbox at its interval, one run at a
-time per mailbox, missed runs coalesced; SIGTERM/SIGINT stop it after the message in hand."""
+"""The daemon: APScheduler 3 jobs poll every organisation's mailbox at its interval and send due
+acknowledgements, one run at a time per job, missed runs coalesced; SIGTERM/SIGINT stop it after
+the message in hand."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from triage.config import Organisation, Settings
 from triage.errors import ServerError
 from triage.mailboxes import open_mailbox
+from triage.outbox import Sender, transport_for
 from triage.pipeline import PollResult, run_once
 from triage.store.repo import now
 from triage.training.model import Classifier
@@ -85,6 +87,12 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
         poller = Poller(org, sessions, settings, stop, classifier)
         scheduler.add_job(poller.poll, "interval", seconds=org.poll_interval, id=f"poll:{org.id}",
                           name=f"poll {org.id}", next_run_time=now())
+    sender = Sender(settings, sessions)
+    if transport_for(settings) is None:
+        log.warning("event=no_smtp (acknowledgements are written to the outbox table but not sent: add [smtp])")
+    else:
+        scheduler.add_job(sender.run, "interval", seconds=settings.outbox.interval, id="send", name="send",
+                          next_run_time=now())
     scheduler.start()
     log.info("event=started organisations=%s", ",".join(settings.organisations))
     try:

@@ -15,12 +15,24 @@ CONFIG = """\
 [database]
 url = "sqlite:///triage.db"
 
+[outbox]
+# No SMTP server in the demo: acknowledgements are written here as .eml files instead.
+pickup_directory = "outbox"
+
 [organisations.lindendal]
 name = "Gemeente Lindendal"
 reference_prefix = "KL"
 addresses = ["klachten@lindendal.example", "info@lindendal.example"]
 domains = ["lindendal.example"]
 poll_interval = 30
+
+[organisations.lindendal.acknowledge]
+from = "Klachtenloket Gemeente Lindendal <klachten@lindendal.example>"
+contact_name = "Anouk Verbeek, klachtencoördinator"
+contact_phone = "14 0599"
+contact_email = "klachten@lindendal.example"
+appeal_name = "de Nationale ombudsman"
+appeal_url = "https://www.nationaleombudsman.nl"
 
 [organisations.lindendal.mailbox]
 type = "maildir"

@@ -25,6 +25,8 @@ def classify_many(batch: Sequence[Resolved], classifier: Classifier) -> list[Pre
             kind=result["kind"], topic=result["topic"], formality=result["formality"],
             confidence=dict(result["confidence"]), model_version=classifier.version, sure=bool(result["sure"]),
             language=result.get("language", "nl"),
+            unsure=tuple(h for h in ("kind", "topic", "formality")
+                         if result["confidence"].get(h, 0) < classifier.thresholds.get(h, 1.01)),
         )
         for result in results
     ]

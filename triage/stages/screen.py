@@ -73,3 +73,16 @@ def screen(resolved: Resolved) -> Screening:
     if _OOO_SUBJECT.match(resolved.mail.subject):
         return Screening(machine=True, reason=f"out-of-office: {resolved.mail.subject[:60]}")
     return Screening(machine=False)
+
+
+_ACK_ID = re.compile(rb"<ack\.[A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,}\.\d+@[^<>\s]+>")
+_BOUNCE = re.compile(r"^(dsn|machine-sender: (mailer[-_.]?daemon|postmaster))|undeliver|onbestelbaar|niet bezorgd|"
+                     r"returned mail|delivery|failure notice|unzustellbar|nicht zustellbar", re.IGNORECASE)
+
+
+def bounced_acks(raw: bytes, screening: Screening) -> tuple[str, ...]:
+    """The Message-IDs of our acknowledgements that a bounce reports as undeliverable."""
+    if not screening.machine or not _BOUNCE.search(screening.reason):
+        return ()
+    found = dict.fromkeys(m.decode("ascii", "replace") for m in _ACK_ID.findall(raw[:5_000_000]))
+    return tuple(found)[:10]

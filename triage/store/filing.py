@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from triage.config import Organisation
 from triage.domain import CaseStatus, Disposition, Outcome
 from triage.mailboxes.base import Fetched
-from triage.store import repo
+from triage.store import acks, repo
 from triage.store.models import Case, Message, RawBlob
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -122,6 +122,7 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome) 
     session.add(case)
     session.flush()
     msg.case_id = case.id
+    acks.enqueue(session, org, case, outcome)
     return reference
 
 
@@ -145,6 +146,9 @@ def file_new(session: Session, org: Organisation, key: str, uidvalidity: int, fe
     session.add(msg)
     reference = _apply(session, org, msg, outcome)
     session.flush()
+    if outcome.bounce_of:
+        bounced = acks.record_bounce(session, org.id, outcome.bounce_of, outcome.reason, msg.id)
+        msg.reason = f"{msg.reason}; bounce of the acknowledgement of {', '.join(bounced)}" if bounced else msg.reason
     repo.audit(session, "message." + msg.disposition, organisation=org.id, case_id=msg.case_id,
                message_id=msg.id, reason=msg.reason, reference=reference)
     return _filed(msg, reference)

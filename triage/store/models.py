@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -64,6 +66,9 @@ class Case(Base):
     model_version: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    term: Mapped[str] = mapped_column(String(60), default="")  # "6 weeks", "10 working days"
+    due_is_latest: Mapped[bool] = mapped_column(Boolean, default=False)  # under review: the longest term
     messages: Mapped[list[Message]] = relationship(back_populates="case", foreign_keys="Message.case_id")
 
 
@@ -103,6 +108,36 @@ class Message(Base):
     folder: Mapped[str] = mapped_column(String(300), default="")  # where it goes (or went)
     moved_at: Mapped[datetime | None]
     case: Mapped[Case | None] = relationship(back_populates="messages", foreign_keys=[case_id])
+
+
+class Acknowledgement(Base):
+    """The outbox: one acknowledgement per case, written with the case, sent by the send job."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (
+        UniqueConstraint("case_id", "nonce"),
+        Index("ix_acknowledgements_due", "status", "next_attempt_at"),
+        Index("ix_acknowledgements_recipient", "recipient", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    nonce: Mapped[int] = mapped_column(Integer, default=0)  # 0: the first; >0: a corrected one
+    status: Mapped[str] = mapped_column(String(20))  # pending, sending, sent, failed, suppressed, bounced
+    reason: Mapped[str] = mapped_column(Text, default="")  # why suppressed, the last error, the bounce
+    recipient: Mapped[str] = mapped_column(String(320), default="")
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    template: Mapped[str] = mapped_column(String(40), default="")  # nl/formal_complaint, ...
+    subject: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    case: Mapped[Case] = relationship()
 
 
 class ReferenceCounter(Base):

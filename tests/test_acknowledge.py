@@ -1,0 +1,176 @@
+"""The acknowledgement mail: content per class and language, headers (no injection, threading,
+Auto-Submitted, deterministic Message-ID), template overrides, and when none may be sent."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from triage.config import Organisation
+from triage.domain import Address, OwnAddresses, Prediction
+from triage.stages.acknowledge import Letter, compose, plan, suppression
+
+RECEIVED = datetime(2026, 3, 24, 9, 12, tzinfo=UTC)  # Tuesday 24 March 2026, 10:12 in Amsterdam
+CREATED = RECEIVED + timedelta(seconds=5)
+
+
+def organisation(**ack: object) -> Organisation:
+    return Organisation.model_validate({
+        "id": "lindendal", "name": "Gemeente Lindendal", "addresses": ["klachten@lindendal.example"],
+        "domains": ["lindendal.example"], "mailbox": {"type": "maildir", "path": "/tmp/x"},
+        "acknowledge": {"from": "Klachtenloket Lindendal <klachten@lindendal.example>",
+                        "contact_name": "Anouk Verbeek", "contact_phone": "14 0599", **ack},
+    })
+
+
+def _prediction(kind: str, formality: str, language: str = "nl", unsure: tuple[str, ...] = ()) -> Prediction:
+    return Prediction(kind=kind, topic="staff", formality=formality, language=language, unsure=unsure,
+                      sure=not unsure)
+
+
+def _letter(subject: str = "Klacht over de afhandeling van mijn aanvraag", name: str = "Jan de Vries",
+            **kw: object) -> Letter:
+    values: dict[str, object] = {"reference": "KL-2026-000042", "recipient": Address("jan@example.nl", name),
+                                 "subject": subject, "received": RECEIVED,
+                                 "original_message_id": "<abc.123@mail.example.nl>",
+                                 "original_references": ("<older@mail.example.nl>",)}
+    values.update(kw)
+    return Letter(**values)  # type: ignore[arg-type]
+
+
+def _render(prediction: Prediction | None, org: Organisation | None = None, **kw: object) -> EmailMessage:
+    org = org or organisation()
+    msg = compose(org, _letter(**kw), plan(org, prediction, RECEIVED), CREATED)
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _bodies(msg: EmailMessage) -> tuple[str, str]:
+    text = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+def test_formal_complaint_in_dutch_states_term_date_and_next_steps() -> None:
+    msg = _render(_prediction("complaint", "formal"))
+    text, html = _bodies(msg)
+    assert msg["Subject"] == "Ontvangstbevestiging: Klacht over de afhandeling van mijn aanvraag [KL-2026-000042]"
+    for body in (text, html):
+        assert "KL-2026-000042" in body
+        assert "dinsdag 24 maart 2026" in body  # received
+        assert "woensdag 6 mei 2026" in body  # due: 5 May is a holiday
+        assert "dinsdag 2 juni 2026" in body  # after the one extension of 4 weeks
+        assert "6 weken" in body and "4 weken" in body
+        assert "Nationale ombudsman" in body
+        assert "Anouk Verbeek" in body
+        assert "uiterlijk" in body
+    assert "Jan de Vries" in text
+
+
+@pytest.mark.parametrize(("prediction", "due"), [
+    (_prediction("complaint", "informal"), "donderdag 9 april 2026"),
+    (_prediction("question", "informal"), "dinsdag 31 maart 2026"),
+    (_prediction("complaint", "informal", unsure=("formality",)), "woensdag 6 mei 2026"),
+    (None, "woensdag 6 mei 2026"),
+])
+def test_each_class_states_its_own_due_date(prediction: Prediction | None, due: str) -> None:
+    text, html = _bodies(_render(prediction))
+    assert due in text and due in html
+    if prediction is None or prediction.unsure:
+        assert "uiterlijk" in text
+
+
+def test_english_mail_gets_an_english_acknowledgement() -> None:
+    msg = _render(_prediction("complaint", "formal", language="en"), subject="Complaint about my carer")
+    text, html = _bodies(msg)
+    assert msg["Subject"] == "Acknowledgement of receipt: Complaint about my carer [KL-2026-000042]"
+    assert msg["Content-Language"] == "en"
+    assert "Wednesday, 6 May 2026" in text and "Wednesday, 6 May 2026" in html
+    assert "National Ombudsman" in text
+    assert "woensdag" not in text
+
+
+def test_headers_thread_and_mark_the_mail_as_automatic() -> None:
+    msg = _render(_prediction("question", "informal"))
+    assert msg["Message-ID"] == "<ack.KL-2026-000042.0@lindendal.example>"
+    assert msg["In-Reply-To"] == "<abc.123@mail.example.nl>"
+    assert msg["References"] == "<older@mail.example.nl> <abc.123@mail.example.nl>"
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["From"] == "Klachtenloket Lindendal <klachten@lindendal.example>"
+    assert msg["To"] == "Jan de Vries <jan@example.nl>"
+    assert msg.get_content_type() == "multipart/alternative"
+
+
+def test_the_same_case_renders_the_same_message_id() -> None:
+    assert _render(None)["Message-ID"] == _render(None)["Message-ID"]
+
+
+def test_crlf_in_the_subject_cannot_inject_a_header() -> None:
+    raw = compose(organisation(), _letter(subject="Klacht\r\nBcc: victim@example.com\r\n\r\nbody"),
+                  plan(organisation(), None, RECEIVED), CREATED).as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in head and b"\nBcc:" not in head
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Bcc"] is None
+    assert "Bcc: victim@example.com" in parsed["Subject"]
+
+
+def test_long_non_ascii_subject_is_encoded_and_folded() -> None:
+    subject = "Klacht over de behandeling door uw medewerker bij de balie — één keer en nooit weer " * 3
+    raw = compose(organisation(), _letter(subject=subject), plan(organisation(), None, RECEIVED), CREATED).as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+    assert head.isascii()
+    assert "één keer" in email.message_from_bytes(raw, policy=email.policy.default)["Subject"]
+
+
+def test_hostile_names_and_subjects_are_escaped_in_html() -> None:
+    _text, html = _bodies(_render(None, subject="<script>alert(1)</script>", name="<img src=x onerror=alert(1)>"))
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html or "&lt;img" in html
+
+
+def test_an_organisation_can_override_a_template(tmp_path: Path) -> None:
+    (tmp_path / "nl").mkdir()
+    (tmp_path / "nl" / "question.txt").write_text(
+        "{% extends 'nl/base.txt' %}{% block content %}Eigen tekst {{ reference }} tot {{ due }}.\n"
+        "{% endblock %}", encoding="utf-8")
+    text, html = _bodies(_render(_prediction("question", "informal"), organisation(templates=str(tmp_path))))
+    assert "Eigen tekst KL-2026-000042 tot dinsdag 31 maart 2026." in text
+    assert "Eigen tekst" not in html  # the HTML version is still ours
+
+
+NOW = datetime(2026, 3, 24, 12, 0, tzinfo=UTC)
+OWN = OwnAddresses(frozenset({"klachten@lindendal.example"}), frozenset({"lindendal.example"}))
+
+
+@pytest.mark.parametrize(("recipient", "received", "today", "why"), [
+    (Address("jan@example.nl"), RECEIVED, 0, ""),
+    (None, RECEIVED, 0, "nobody to answer"),
+    (Address("klachten@lindendal.example"), RECEIVED, 0, "our own"),
+    (Address("medewerker@lindendal.example"), RECEIVED, 0, "our own"),
+    (Address("noreply@webshop.example"), RECEIVED, 0, "no-reply"),
+    (Address("MAILER-DAEMON@mx.example.nl"), RECEIVED, 0, "no-reply"),
+    (Address("jan@example.nl"), RECEIVED - timedelta(days=8), 0, "backlog"),
+    (Address("jan@example.nl"), RECEIVED, 3, "in 24 hours"),
+    (Address("jan@example.nl\r\nbcc: x@y.nl"), RECEIVED, 0, "not an address we can deliver to"),
+    (Address("x" * 250 + "@example.nl"), RECEIVED, 0, "not an address we can deliver to"),
+    (Address("jan@localhost"), RECEIVED, 0, "not an address we can deliver to"),
+])
+def test_suppression(recipient: Address | None, received: datetime, today: int, why: str) -> None:
+    reason = suppression(recipient, OWN, received, NOW, 7, today, 3)
+    assert (why in reason) if why else reason == ""
+
+
+def test_dates_are_written_out_with_babel() -> None:
+    from triage.stages.acknowledge import long_date
+
+    assert long_date(date(2026, 5, 6), "nl") == "woensdag 6 mei 2026"
+    assert long_date(date(2026, 5, 6), "en") == "Wednesday, 6 May 2026"

@@ -1,0 +1,24 @@
+"""Alembic migrations upgrade a database that already holds cases, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from triage.store import migrate, repo
+
+
+def test_upgrade_from_0001_keeps_existing_cases(db_url: str) -> None:
+    engine = repo.open_engine(db_url)
+    migrate.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO cases (organisation, reference, year, seq, status, review_reason, complainant_name, "
+            "subject, confidences, received_at, created_at) VALUES ('o', 'KL-2026-000001', 2026, 1, 'open', '', '', "
+            "'s', '{}', '2026-03-24 10:00:00+00:00', '2026-03-24 10:00:00+00:00')"))
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == migrate.head()
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT due_date, term, due_is_latest FROM cases")).one()
+        assert (row.due_date, row.term, bool(row.due_is_latest)) == (None, "", False)
+        assert conn.execute(text("SELECT count(*) FROM acknowledgements")).scalar() == 0
+    engine.dispose()

@@ -1,0 +1,189 @@
+"""The acknowledgement of a new case: which class and term apply, whether it may be sent at
+all, and the mail itself (Jinja2 templates per language and class, text + HTML).
+
+Pure: no sockets, no sessions. `plan` picks template and due date, `suppression` says why not
+to send, `compose` renders the MIME message with its deterministic Message-ID.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from functools import lru_cache
+from pathlib import Path
+
+from babel.dates import format_date
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+
+from triage.config import Organisation
+from triage.domain import Address, OwnAddresses, Prediction, ack_message_id
+from triage.stages.parse import one_line
+from triage.stages.screen import is_machine_address
+from triage.stages.terms import AMSTERDAM, Term, due_date, extended, receipt_day
+
+CLASSES = ("formal_complaint", "informal_complaint", "question")
+LANGUAGES = ("nl", "en")
+_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+_SUBJECT = {"nl": "Ontvangstbevestiging", "en": "Acknowledgement of receipt"}
+_MSGID = re.compile(r"^<[^<>\s]+@[^<>\s]+>$")
+# Lines up to RFC 5322's hard limit: a long Message-ID in In-Reply-To stays on its line (folded
+# before it, some clients read the leading blank as part of the id). Encoded words stay <= 75.
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the acknowledgement of one case says about its handling."""
+
+    template: str  # one of CLASSES, or "review" when the class is not known yet
+    language: str
+    term: Term
+    due: date
+    due_is_latest: bool  # under review: the longest term that could apply
+    review_kind: str = ""  # review: the kind the model leans to, if it is sure of that
+    extension: Term | None = None
+    due_extended: date | None = None
+
+
+def _class_of(kind: str, formality: str) -> str:
+    if kind == "question":
+        return "question"
+    return "formal_complaint" if formality == "formal" else "informal_complaint"
+
+
+def candidates(prediction: Prediction | None) -> tuple[str, ...]:
+    """The classes whose term could apply, given which heads the model is sure of."""
+    if prediction is None:
+        return CLASSES
+    unsure = set(prediction.unsure)
+    if "kind" in unsure:
+        return CLASSES
+    if prediction.kind == "question":
+        return ("question",)
+    if "formality" in unsure:
+        return ("formal_complaint", "informal_complaint")
+    return (_class_of(prediction.kind, prediction.formality),)
+
+
+def plan(org: Organisation, prediction: Prediction | None, received: datetime) -> Plan:
+    """The class, language and due date of a new case's acknowledgement."""
+    calendar = org.terms.calendar()
+    language = prediction.language if prediction and prediction.language in LANGUAGES else "nl"
+    dues = {name: (org.terms.term(name), due_date(received, org.terms.term(name), calendar))
+            for name in candidates(prediction)}
+    name = max(dues, key=lambda n: dues[n][1])
+    term, due = dues[name]
+    review = len(dues) > 1
+    extension = due_extended = None
+    if name == "formal_complaint" and not review:
+        extension = org.terms.term("formal_extension")
+        due_extended = due_date(received, extended(term, extension), calendar)
+    return Plan(template="review" if review else name, language=language, term=term, due=due,
+                due_is_latest=review, review_kind=prediction.kind if prediction and review and "kind"
+                not in prediction.unsure else "", extension=extension, due_extended=due_extended)
+
+
+_DELIVERABLE = re.compile(r"[^\s@<>()\[\],;:\"\\]{1,64}@[^\s@<>()\[\],;:\"\\]+\.[^\s@<>()\[\],;:\"\\.]+")
+
+
+def deliverable(addr: str) -> bool:
+    """A plain local@domain.tld of at most 254 characters, nothing that could break a header."""
+    return len(addr) <= 254 and addr.isprintable() and bool(_DELIVERABLE.fullmatch(addr))
+
+
+def suppression(recipient: Address | None, own: OwnAddresses, received: datetime, now: datetime,
+                max_age_days: float, sent_to_recipient_today: int, per_day: int) -> str:
+    """Why no acknowledgement may go to `recipient`; empty when one may."""
+    if recipient is None:
+        return "nobody to answer"
+    if not deliverable(recipient.addr):
+        return f"{recipient.addr[:80]!r} is not an address we can deliver to"
+    if own.is_own(recipient.addr):
+        return f"{recipient.addr} is one of our own addresses"
+    if is_machine_address(recipient.addr):
+        return f"{recipient.addr} is a no-reply or system address"
+    if now - received > timedelta(days=max_age_days):
+        return f"received {received:%Y-%m-%d}, more than {max_age_days:g} days ago (backlog)"
+    if sent_to_recipient_today >= per_day:
+        return f"already {sent_to_recipient_today} acknowledgements to {recipient.addr} in 24 hours"
+    return ""
+
+
+@lru_cache(maxsize=32)
+def environment(override: Path | None) -> Environment:
+    """Our templates, with an organisation's own folder (same names) taking precedence."""
+    loaders: list[FileSystemLoader | PackageLoader] = [PackageLoader("triage", "templates/ack")]
+    if override is not None:
+        loaders.insert(0, FileSystemLoader(str(override)))
+    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined)
+
+
+def long_date(day: date, language: str) -> str:
+    """'woensdag 6 mei 2026', 'Wednesday, 6 May 2026'."""
+    return format_date(day, format="full", locale=_LOCALES.get(language, "nl_NL"))
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What the acknowledgement is about: the case and the message that opened it."""
+
+    reference: str
+    recipient: Address
+    subject: str
+    received: datetime
+    original_message_id: str = ""
+    original_references: tuple[str, ...] = ()
+    forwarded_by_staff: bool = False
+
+
+def context(org: Organisation, letter: Letter, p: Plan) -> dict[str, object]:
+    ack = org.acknowledge
+    lang = p.language
+    return {
+        "org_name": org.name, "reference": letter.reference, "subject": letter.subject,
+        "name": letter.recipient.name, "received": long_date(receipt_day(letter.received), lang),
+        "term": p.term.words(lang), "due": long_date(p.due, lang),
+        "extension": p.extension.words(lang) if p.extension else "",
+        "due_extended": long_date(p.due_extended, lang) if p.due_extended else "",
+        "handler": ack.handler, "appeal_name": ack.appeal_name if lang == "nl" else ack.appeal_name_en,
+        "appeal_url": ack.appeal_url, "contact_name": ack.contact_name, "contact_phone": ack.contact_phone,
+        "contact_email": ack.contact_email, "forwarded_by_staff": letter.forwarded_by_staff,
+        "review_kind": p.review_kind,
+    }
+
+
+def sender_domain(org: Organisation) -> str:
+    return email.utils.parseaddr(org.ack_from())[1].rpartition("@")[2].lower() or "localhost"
+
+
+def compose(org: Organisation, letter: Letter, p: Plan, created: datetime, nonce: int = 0) -> EmailMessage:
+    """The acknowledgement as a multipart/alternative message, ready to send."""
+    env = environment(org.acknowledge.templates)
+    values = context(org, letter, p)
+    text = env.get_template(f"{p.language}/{p.template}.txt").render(values)
+    html = env.get_template(f"{p.language}/{p.template}.html").render(values)
+    msg = EmailMessage(policy=_POLICY)
+    subject = one_line(letter.subject)[:200]  # CR/LF and runs of blanks folded: no header injection
+    msg["Subject"] = f"{_SUBJECT[p.language]}: {subject} [{letter.reference}]" if subject else \
+        f"{_SUBJECT[p.language]} [{letter.reference}]"
+    msg["From"] = org.ack_from()
+    msg["To"] = email.utils.formataddr((one_line(letter.recipient.name), letter.recipient.addr))
+    if org.acknowledge.reply_to:
+        msg["Reply-To"] = org.acknowledge.reply_to
+    msg["Date"] = email.utils.format_datetime(created.astimezone(AMSTERDAM))
+    msg["Message-ID"] = ack_message_id(letter.reference, sender_domain(org), str(nonce))
+    original = letter.original_message_id if _MSGID.match(letter.original_message_id) else ""
+    if original:
+        msg["In-Reply-To"] = original
+        msg["References"] = " ".join([*[r for r in letter.original_references if _MSGID.match(r)][-10:], original])
+    msg["Auto-Submitted"] = "auto-replied"
+    msg["X-Auto-Response-Suppress"] = "All"  # asks Exchange not to send an out-of-office back
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    msg["Content-Language"] = p.language  # after add_alternative, which moves Content-* into the parts
+    return msg

@@ -1,0 +1,127 @@
+"""Outbox rows: written with the case (same transaction), claimed by a sender with
+`FOR UPDATE SKIP LOCKED` and a lease, marked sent or retried with backoff, and bounces recorded."""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from triage.config import Organisation, Outbox
+from triage.domain import Outcome, ack_message_id
+from triage.stages import acknowledge
+from triage.store import repo
+from triage.store.models import Acknowledgement, Case
+
+PENDING, SENDING, SENT, FAILED, SUPPRESSED, BOUNCED = "pending", "sending", "sent", "failed", "suppressed", "bounced"
+_COUNTED = (PENDING, SENDING, SENT)
+
+
+def recent_to(session: Session, recipient: str, now: datetime) -> int:
+    """Acknowledgements sent or on their way to `recipient` in the last 24 hours."""
+    return session.scalar(select(func.count()).select_from(Acknowledgement).where(
+        Acknowledgement.recipient == recipient, Acknowledgement.status.in_(_COUNTED),
+        Acknowledgement.created_at >= now - timedelta(hours=24))) or 0
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+
+
+def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome) -> Acknowledgement:
+    """Set the case's due date and write its acknowledgement row: pending, or suppressed with why.
+    A message that cannot be written (hostile input) is recorded as failed; the poll goes on."""
+    resolved = outcome.resolved
+    assert resolved is not None
+    now, received = repo.now(), _utc(case.received_at)
+    plan = acknowledge.plan(org, outcome.prediction, received)
+    case.due_date, case.term, case.due_is_latest = plan.due, str(plan.term), plan.due_is_latest
+    recipient = resolved.complainant if case.complainant else None
+    if not org.acknowledge.enabled:
+        why = "acknowledgements are switched off for this organisation"
+    else:
+        count = recent_to(session, recipient.addr[:320], now) if recipient else 0
+        why = acknowledge.suppression(recipient, org.own(), received, now, org.acknowledge.max_age_days,
+                                      count, org.acknowledge.per_recipient_per_day)
+    row = Acknowledgement(organisation=org.id, case_id=case.id, nonce=0, status=SUPPRESSED if why else PENDING,
+                          reason=why, recipient=recipient.addr[:320] if recipient else "", sender=org.ack_from(),
+                          template=f"{plan.language}/{plan.template}", attempts=0, created_at=now,
+                          message_id=ack_message_id(case.reference, acknowledge.sender_domain(org), "0"))
+    if recipient is not None and not why:
+        forwarded = resolved.forwarded_by is not None
+        letter = acknowledge.Letter(
+            reference=case.reference, recipient=recipient, subject=resolved.subject, received=received,
+            original_message_id="" if forwarded else resolved.mail.message_id,
+            original_references=() if forwarded else resolved.mail.references, forwarded_by_staff=forwarded)
+        try:
+            message = acknowledge.compose(org, letter, plan, now)
+            row.subject, row.raw = str(message["Subject"])[:2000], message.as_bytes()
+        except Exception as exc:  # a template or header that cannot be written must not stop the poll
+            row.status, row.reason = FAILED, f"could not write the acknowledgement: {type(exc).__name__}: {exc}"
+    session.add(row)
+    session.flush()
+    repo.audit(session, "ack." + row.status, organisation=org.id, case_id=case.id, reason=row.reason,
+               template=row.template, due=plan.due.isoformat())
+    return row
+
+
+def record_bounce(session: Session, organisation: str, message_ids: tuple[str, ...], reason: str,
+                  bounce_message_id: int) -> list[str]:
+    """Mark our acknowledgements named by a bounce as undeliverable; returns their case references."""
+    rows = session.scalars(select(Acknowledgement).where(Acknowledgement.organisation == organisation,
+                                                         Acknowledgement.message_id.in_(message_ids))).all()
+    references = []
+    for row in rows:
+        row.status, row.reason = BOUNCED, f"bounced: {reason}"[:2000]
+        references.append(row.case.reference)
+        repo.audit(session, "ack.bounced", organisation=organisation, case_id=row.case_id,
+                   message_id=bounce_message_id, reason=reason)
+    return references
+
+
+def claim(session: Session, worker: str, settings: Outbox, now: datetime) -> list[Acknowledgement]:
+    """Take up to `batch` rows that are due (or whose sender's lease ran out) for this worker."""
+    due = or_(and_(Acknowledgement.status == PENDING,
+                   or_(Acknowledgement.next_attempt_at.is_(None), Acknowledgement.next_attempt_at <= now)),
+              and_(Acknowledgement.status == SENDING, Acknowledgement.claimed_until < now))
+    rows = list(session.scalars(select(Acknowledgement).where(due).order_by(Acknowledgement.id)
+                                .limit(settings.batch).with_for_update(skip_locked=True)))
+    for row in rows:
+        if row.status == SENDING:  # its sender died between sending and recording: the documented window
+            repo.audit(session, "ack.reclaimed", organisation=row.organisation, case_id=row.case_id,
+                       previous=row.claimed_by)
+        row.status, row.claimed_by = SENDING, worker
+        row.claimed_until = now + timedelta(seconds=settings.lease)
+    return rows
+
+
+def envelope(row: Acknowledgement) -> tuple[str, str]:
+    """(MAIL FROM, RCPT TO): bounces come back to our own address, so they can be recorded."""
+    return email.utils.parseaddr(row.sender)[1], row.recipient
+
+
+def mark_sent(session: Session, row: Acknowledgement, now: datetime) -> None:
+    row.status, row.sent_at, row.claimed_by, row.claimed_until = SENT, now, None, None
+    row.attempts += 1
+    repo.audit(session, "ack.sent", organisation=row.organisation, case_id=row.case_id, recipient=row.recipient)
+
+
+def mark_failed_attempt(session: Session, row: Acknowledgement, error: str, permanent: bool, settings: Outbox,
+                        now: datetime) -> None:
+    """A refused or failed send: retry later with backoff, or give up after `max_attempts`."""
+    row.attempts += 1
+    row.reason, row.claimed_by, row.claimed_until = error[:2000], None, None
+    if permanent or row.attempts >= settings.max_attempts:
+        row.status = FAILED
+        repo.audit(session, "ack.failed", organisation=row.organisation, case_id=row.case_id, error=error,
+                   attempts=row.attempts)
+        return
+    row.status = PENDING
+    row.next_attempt_at = now + timedelta(seconds=settings.backoff * 2 ** (row.attempts - 1))
+
+
+def release(session: Session, row: Acknowledgement) -> None:
+    """Give a claimed row back untouched (the server could not be reached: not the row's fault)."""
+    row.status, row.claimed_by, row.claimed_until = PENDING, None, None
