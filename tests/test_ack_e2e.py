@@ -11,10 +11,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from conftest import imap_mailbox, sessions_for, settings_for, smtp_table
 from servers import Dovecot, SmtpServer
 from sqlalchemy import select
 
-from tests.conftest import imap_mailbox, sessions_for, settings_for, smtp_table
 from triage.demo import example_messages
 from triage.errors import ServerError
 from triage.outbox import send_once, transport_for

@@ -92,10 +92,10 @@ def test_quote_header_prefilter_never_hides_a_header() -> None:
     """The cheap pre-check before mail-parser-reply's header search must pass every text in which
     that search finds a header: checked on the training corpus, all fixtures, the demo mail and,
     where present, the shared corpus of real-world mail."""
+    from conftest import shared_corpus
     from mailparser_reply.parser import EmailMessage
 
-    from tests.conftest import shared_corpus
-    from triage.stages.parse import MAYBE_QUOTE_HEADER, REPLY_LANGUAGES
+    from triage.stages.parse import REPLY_LANGUAGES, maybe_quote_header
 
     root = Path(__file__).resolve().parent.parent
     folders = [root / "models" / "corpus", root / "tests" / "fixtures", root / "triage" / "demo", shared_corpus()]
@@ -109,6 +109,32 @@ def test_quote_header_prefilter_never_hides_a_header() -> None:
             message = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
             if message.HEADER_REGEX.findall(message.text):
                 with_header += 1
-                assert MAYBE_QUOTE_HEADER.search(message.text), path
+                assert maybe_quote_header(message.text), path
             checked += 1
     assert checked > 900 and with_header > 50
+
+
+def test_quick_signature_pattern_finds_what_the_library_finds() -> None:
+    """Same signatures as mail-parser-reply's own pattern, on every corpus (see quick_signature)."""
+    from conftest import shared_corpus
+    from mailparser_reply.parser import EmailMessage
+
+    from triage.stages.parse import REPLY_LANGUAGES, quick_signature
+
+    root = Path(__file__).resolve().parent.parent
+    folders = [root / "models" / "corpus", root / "tests" / "fixtures", root / "triage" / "demo", shared_corpus()]
+    checked = signed = 0
+    for folder in folders:
+        for path in sorted(folder.rglob("*.eml")):
+            try:
+                text = parse(path.read_bytes()).text
+            except StageError:
+                continue
+            message = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
+            theirs = message.SIGNATURE_REGEX.search(message.text)
+            ours = quick_signature(message.SIGNATURE_REGEX).search(message.text)
+            assert (theirs.group() if theirs else None) == (ours.group() if ours else None), path
+            assert quick_signature(message.SIGNATURE_REGEX) is not message.SIGNATURE_REGEX  # the tail was found
+            checked += 1
+            signed += bool(theirs)
+    assert checked > 900 and signed > 300

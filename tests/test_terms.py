@@ -116,7 +116,8 @@ def _prediction(kind: str, formality: str, unsure: tuple[str, ...] = ()) -> Pred
 ])
 def test_plan_picks_the_term_that_could_apply(prediction: Prediction | None, template: str, due: date,
                                               latest: bool) -> None:
-    from tests.test_acknowledge import organisation
+    from test_acknowledge import organisation
+
     from triage.stages.acknowledge import plan
 
     p = plan(organisation(), prediction, at(2026, 3, 24))
