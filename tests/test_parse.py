@@ -4,12 +4,22 @@ quoted replies and signatures."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mailparser_reply.parser import EmailMessage
 
 from triage.errors import StageError
-from triage.stages.parse import decode_header_value, html_to_text, parse, split_reply
+from triage.stages.parse import (
+    REPLY_LANGUAGES,
+    decode_header_value,
+    html_to_text,
+    maybe_quote_header,
+    parse,
+    quick_signature,
+    split_reply,
+)
 
 FOLDER = Path(__file__).parent / "fixtures" / "encodings"
 CASES = json.loads((FOLDER / "cases.json").read_text(encoding="utf-8"))
@@ -88,53 +98,41 @@ def test_empty_message_is_a_stage_error_or_parses() -> None:
         assert mail.subject == "" and mail.sender is None
 
 
-def test_quote_header_prefilter_never_hides_a_header() -> None:
-    """The cheap pre-check before mail-parser-reply's header search must pass every text in which
-    that search finds a header: checked on the training corpus, all fixtures, the demo mail and,
-    where present, the shared corpus of real-world mail."""
+def _library_messages() -> Iterator[tuple[Path, EmailMessage]]:
+    """mail-parser-reply's own message (unpatched) for the text of every mail on every corpus: the
+    training corpus, all fixtures, the demo mail and, where present, the shared real-world corpus."""
     from conftest import shared_corpus
-    from mailparser_reply.parser import EmailMessage
-
-    from triage.stages.parse import REPLY_LANGUAGES, maybe_quote_header
 
     root = Path(__file__).resolve().parent.parent
-    folders = [root / "models" / "corpus", root / "tests" / "fixtures", root / "triage" / "demo", shared_corpus()]
-    checked = with_header = 0
-    for folder in folders:
+    for folder in (root / "models" / "corpus", root / "tests" / "fixtures", root / "triage" / "demo", shared_corpus()):
         for path in sorted(folder.rglob("*.eml")):
             try:
                 text = parse(path.read_bytes()).text
             except StageError:
                 continue
-            message = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
-            if message.HEADER_REGEX.findall(message.text):
-                with_header += 1
-                assert maybe_quote_header(message.text), path
-            checked += 1
+            yield path, EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
+
+
+def test_quote_header_prefilter_never_hides_a_header() -> None:
+    """The cheap pre-check before mail-parser-reply's header search passes every text in which
+    that search finds a header."""
+    checked = with_header = 0
+    for path, message in _library_messages():
+        if message.HEADER_REGEX.findall(message.text):
+            with_header += 1
+            assert maybe_quote_header(message.text), path
+        checked += 1
     assert checked > 900 and with_header > 50
 
 
 def test_quick_signature_pattern_finds_what_the_library_finds() -> None:
-    """Same signatures as mail-parser-reply's own pattern, on every corpus (see quick_signature)."""
-    from conftest import shared_corpus
-    from mailparser_reply.parser import EmailMessage
-
-    from triage.stages.parse import REPLY_LANGUAGES, quick_signature
-
-    root = Path(__file__).resolve().parent.parent
-    folders = [root / "models" / "corpus", root / "tests" / "fixtures", root / "triage" / "demo", shared_corpus()]
+    """Same signatures as mail-parser-reply's own pattern (see quick_signature)."""
     checked = signed = 0
-    for folder in folders:
-        for path in sorted(folder.rglob("*.eml")):
-            try:
-                text = parse(path.read_bytes()).text
-            except StageError:
-                continue
-            message = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
-            theirs = message.SIGNATURE_REGEX.search(message.text)
-            ours = quick_signature(message.SIGNATURE_REGEX).search(message.text)
-            assert (theirs.group() if theirs else None) == (ours.group() if ours else None), path
-            assert quick_signature(message.SIGNATURE_REGEX) is not message.SIGNATURE_REGEX  # the tail was found
-            checked += 1
-            signed += bool(theirs)
+    for path, message in _library_messages():
+        theirs = message.SIGNATURE_REGEX.search(message.text)
+        ours = quick_signature(message.SIGNATURE_REGEX).search(message.text)
+        assert (theirs.group() if theirs else None) == (ours.group() if ours else None), path
+        assert quick_signature(message.SIGNATURE_REGEX) is not message.SIGNATURE_REGEX  # the tail was found
+        checked += 1
+        signed += bool(theirs)
     assert checked > 900 and signed > 300
