@@ -14,7 +14,7 @@ import pytest
 from conftest import write_config
 from mails import plain
 
-COMMANDS = [[], ["check-config"], ["db"], ["db", "upgrade"], ["poll"], ["run"], ["demo"], ["corpus"],
+COMMANDS = [[], ["check-config"], ["db"], ["db", "upgrade"], ["poll"], ["run"], ["send"], ["demo"], ["corpus"],
             ["corpus", "check"]]
 
 
@@ -112,3 +112,31 @@ def test_check_config_names_an_unreachable_smtp_server(tmp_path: Path) -> None:
     result = triage("check-config", cwd=tmp_path)
     assert result.returncode == 2 and f"cannot reach SMTP server smtp://127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_send_once_and_send_loop_deliver_each_acknowledgement_once(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n',
+                 top='[outbox]\npickup_directory = "outbox"\ninterval = 0.2\n')
+    box = mailbox.Maildir(tmp_path / "mail", create=True)
+    box.add(plain(1))
+    assert triage("poll", "--once", cwd=tmp_path).returncode == 0
+    result = triage("send", cwd=tmp_path)
+    assert result.returncode == 0 and "1 sent, 0 to retry, 0 failed" in result.stdout
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["ack.KL-2026-000001.0_debrug.example.eml"]
+    box.add(plain(2))
+    assert triage("poll", "--once", cwd=tmp_path).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "triage.cli", "send", "--loop"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list((tmp_path / "outbox").glob("*.eml"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == [
+        "ack.KL-2026-000001.0_debrug.example.eml", "ack.KL-2026-000002.0_debrug.example.eml"]
+    assert err.count("event=ack_sent") == 1 and "event=message" not in err  # it only sends

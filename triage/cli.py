@@ -161,9 +161,11 @@ def _summary(result: PollResult) -> str:
 
 @main.command()
 @config_option
+@click.option("--once/--loop", default=True, show_default=True,
+              help="Send what is due and exit, or keep sending every [outbox] interval until SIGTERM.")
 @friendly
-def send(config_path: Path) -> None:
-    """Send the acknowledgements that are due, once (`triage run` does this every [outbox] interval)."""
+def send(config_path: Path, once: bool) -> None:
+    """Send the acknowledgements that are due (`triage run` does this every [outbox] interval)."""
     settings = _settings(config_path)
     config_mod.check_secrets(settings)
     from triage.outbox import send_once, transport_for
@@ -173,6 +175,11 @@ def send(config_path: Path) -> None:
         raise ConfigError("nothing to send with: add an [smtp] table (or [outbox] pickup_directory) to "
                           f"{config_path}")
     sessions = repo.session_factory(_engine(settings))
+    if not once:
+        from triage.worker import run_forever
+
+        run_forever(settings, sessions, poll=False)
+        return
     result = send_once(settings, sessions, transport)
     click.echo(f"{result.sent} sent, {result.retried} to retry, {result.failed} failed")
 

@@ -68,8 +68,8 @@ def poll_all(settings: Settings, sessions: sessionmaker[Session], stop: threadin
 
 
 def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None,
-                classifier: Classifier | None = None) -> None:
-    """Run the scheduler until SIGTERM/SIGINT (or `stop` is set)."""
+                classifier: Classifier | None = None, poll: bool = True) -> None:
+    """Run the scheduler until SIGTERM/SIGINT (or `stop` is set); `poll=False` only sends."""
     stop = stop or threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -83,7 +83,7 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
         timezone="Europe/Amsterdam",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
-    for org in settings.organisations.values():
+    for org in settings.organisations.values() if poll else ():
         poller = Poller(org, sessions, settings, stop, classifier)
         scheduler.add_job(poller.poll, "interval", seconds=org.poll_interval, id=f"poll:{org.id}",
                           name=f"poll {org.id}", next_run_time=now())
