@@ -15,7 +15,8 @@ from conftest import write_config
 from mails import plain
 
 COMMANDS = [[], ["check-config"], ["db"], ["db", "upgrade"], ["poll"], ["run"], ["send"], ["demo"], ["corpus"],
-            ["corpus", "check"]]
+            ["corpus", "check"], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"],
+            ["retrain"], ["corrections"], ["corrections", "export"]]
 
 
 def triage(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -27,7 +28,8 @@ def triage(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
     result = triage(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0 and "Usage:" in result.stdout
-    if command and command[0] not in ("db", "demo", "corpus") or command == ["db", "upgrade"]:
+    groups = (["db"], ["corpus"], ["corpus", "check"], ["demo"], ["user"], ["corrections"])
+    if command and command not in groups:
         assert "--config" in result.stdout
 
 
@@ -140,3 +142,32 @@ def test_send_once_and_send_loop_deliver_each_acknowledgement_once(tmp_path: Pat
     assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == [
         "ack.KL-2026-000001.0_debrug.example.eml", "ack.KL-2026-000002.0_debrug.example.eml"]
     assert err.count("event=ack_sent") == 1 and "event=message" not in err  # it only sends
+
+
+def _stdin(args: list[str], text: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "triage.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          input=text, timeout=300)
+
+
+def test_user_commands(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    added = _stdin(["user", "add", "anouk", "--role", "admin", "--password-stdin"], "lang-genoeg-wachtwoord\n",
+                   tmp_path)
+    assert added.returncode == 0 and "added admin anouk" in added.stdout
+    short = _stdin(["user", "add", "piet", "--role", "staff", "--password-stdin"], "kort\n", tmp_path)
+    assert short.returncode == 2 and "too short" in short.stderr and "Traceback" not in short.stderr
+    again = _stdin(["user", "add", "anouk", "--role", "staff", "--password-stdin"], "lang-genoeg-wachtwoord\n",
+                   tmp_path)
+    assert again.returncode == 2 and "exists already" in again.stderr
+    assert "anouk" in triage("user", "list", cwd=tmp_path).stdout
+    assert triage("user", "disable", "anouk", cwd=tmp_path).returncode == 0
+    assert "disabled" in triage("user", "list", cwd=tmp_path).stdout
+    missing = triage("user", "disable", "niemand", cwd=tmp_path)
+    assert missing.returncode == 2 and "no user niemand" in missing.stderr
+
+
+def test_corrections_export_writes_the_corpus_format(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    result = triage("corrections", "export", "export", cwd=tmp_path)
+    assert result.returncode == 0 and "0 corrected case(s)" in result.stdout
+    assert (tmp_path / "export" / "labels.csv").read_text().startswith("file,kind,topic,formality")

@@ -225,6 +225,16 @@ class Outbox(_Strict):
     pickup_directory: Path | None = None
 
 
+class Web(_Strict):
+    """The review UI (`triage serve`)."""
+
+    # Environment variable with the key that signs session cookies. Unset: a random key is made
+    # once and kept in a file beside the config (.triage-web-secret, readable by the owner only).
+    secret_key_env: str = "TRIAGE_WEB_SECRET"
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 8.0
+    secure_cookies: bool = False  # true behind HTTPS: cookies are then only sent over TLS
+
+
 class Logging(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -238,6 +248,7 @@ class Settings(_Strict):
     model: Model = Model()
     smtp: Smtp | None = None
     outbox: Outbox = Outbox()
+    web: Web = Web()
     logging: Logging = Logging()
     organisations: dict[str, Organisation]
 

@@ -19,18 +19,46 @@ from triage.mailboxes import open_mailbox
 from triage.outbox import Sender, transport_for
 from triage.pipeline import PollResult, run_once
 from triage.store.repo import now
+from triage.training import registry
 from triage.training.model import Classifier
 
 log = logging.getLogger("triage.worker")
+
+
+class CurrentModel:
+    """The model `triage run` classifies with, swapped for another when models/CURRENT changes
+    (an administrator promoted or rolled back a version); a version that fails to load is logged
+    once and the one in hand stays."""
+
+    def __init__(self, settings: Settings, classifier: Classifier | None) -> None:
+        self.directory = registry.models_dir(settings.model.directory)
+        self.classifier = classifier
+        self.refused: str | None = None
+        self.lock = threading.Lock()
+
+    def get(self) -> Classifier | None:
+        wanted = registry.current_version(self.directory)
+        with self.lock:
+            have = self.classifier.version if self.classifier else None
+            if wanted is None or wanted == have or wanted == self.refused:
+                return self.classifier
+            try:
+                self.classifier = registry.load(self.directory, wanted)
+            except registry.ModelError as exc:
+                log.error("event=model_refused version=%s error=%r (keeping %s)", wanted, str(exc), have)
+                self.refused = wanted
+                return self.classifier
+            log.info("event=model_switched from=%s to=%s", have, wanted)
+            return self.classifier
 
 
 class Poller:
     """Polls one organisation; logs a lost server once, and once more when it is back."""
 
     def __init__(self, org: Organisation, sessions: sessionmaker[Session], settings: Settings,
-                 stop: threading.Event, classifier: Classifier | None = None) -> None:
+                 stop: threading.Event, model: CurrentModel | None = None) -> None:
         self.org, self.sessions, self.settings, self.stop = org, sessions, settings, stop
-        self.classifier = classifier
+        self.model = model or CurrentModel(settings, None)
         self.failing: str | None = None
 
     def poll(self) -> PollResult | None:
@@ -38,7 +66,7 @@ class Poller:
             return None
         try:
             with open_mailbox(self.org) as box:
-                result = run_once(self.org, box, self.sessions, self.settings, self.stop, self.classifier)
+                result = run_once(self.org, box, self.sessions, self.settings, self.stop, self.model.get())
         except (ServerError, SQLAlchemyError) as exc:
             message = str(exc).splitlines()[0]
             if message != self.failing:
@@ -83,8 +111,9 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
         timezone="Europe/Amsterdam",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
+    model = CurrentModel(settings, classifier)
     for org in settings.organisations.values() if poll else ():
-        poller = Poller(org, sessions, settings, stop, classifier)
+        poller = Poller(org, sessions, settings, stop, model)
         scheduler.add_job(poller.poll, "interval", seconds=org.poll_interval, id=f"poll:{org.id}",
                           name=f"poll {org.id}", next_run_time=now())
     sender = Sender(settings, sessions)

@@ -47,7 +47,7 @@ def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome) -
                                       count, org.acknowledge.per_recipient_per_day)
     row = Acknowledgement(organisation=org.id, case_id=case.id, nonce=0, status=SUPPRESSED if why else PENDING,
                           reason=why, recipient=recipient.addr[:320] if recipient else "", sender=org.ack_from(),
-                          template=f"{plan.language}/{plan.template}", attempts=0, created_at=now,
+                          template=f"{plan.language}/{plan.template}", due_date=plan.due, attempts=0, created_at=now,
                           message_id=ack_message_id(case.reference, acknowledge.sender_domain(org), "0"))
     if recipient is not None and not why:
         forwarded = resolved.forwarded_by is not None

@@ -3,6 +3,9 @@ number) or a link to an existing one, and an audit entry. Callers hold the trans
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import email.utils
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from sqlalchemy.orm import Session
 from triage.config import Organisation
 from triage.domain import CaseStatus, Disposition, Outcome
 from triage.mailboxes.base import Fetched
+from triage.stages.parse import decode_header_value, one_line
 from triage.store import acks, repo
 from triage.store.models import Case, Message, RawBlob
 
@@ -78,7 +82,18 @@ def _details(outcome: Outcome) -> dict[str, Any]:
     return details
 
 
-def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome) -> str:
+def _peek(raw: bytes) -> tuple[str, str | None]:
+    """Subject and sender of a message no stage could read, from its headers alone, for the
+    review queue. Never raises."""
+    try:
+        head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[:200_000])
+        sender = email.utils.parseaddr(one_line(str(head.get("from", ""))))[1].lower()
+        return decode_header_value(head.get("subject", ""))[:2000], (sender[:320] or None)
+    except Exception:  # the message is broken enough to be quarantined: show what we can
+        return "", None
+
+
+def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, raw: bytes = b"") -> str:
     """Fill `msg` from `outcome`; create or link the case. Returns the case reference, if any."""
     msg.disposition = outcome.disposition.value
     msg.reason = outcome.reason
@@ -86,6 +101,8 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome) 
     if outcome.disposition == Disposition.QUARANTINED:
         msg.error = outcome.error
         msg.attempts += 1
+        if raw and not msg.subject:
+            msg.subject, msg.sender = _peek(raw)
         return ""
     msg.error = ""
     r = outcome.resolved
@@ -144,7 +161,7 @@ def file_new(session: Session, org: Organisation, key: str, uidvalidity: int, fe
     repo.save_blob(session, digest, fetched.raw)
     msg = _new_message(org, key, uidvalidity, fetched, digest)
     session.add(msg)
-    reference = _apply(session, org, msg, outcome)
+    reference = _apply(session, org, msg, outcome, fetched.raw)
     session.flush()
     if outcome.bounce_of:
         bounced = acks.record_bounce(session, org.id, outcome.bounce_of, outcome.reason, msg.id)
@@ -190,7 +207,7 @@ def retry(session: Session, org: Organisation, message_id: int, process: Callabl
     assert blob is not None
     outcome = process(blob.data)
     before = msg.folder
-    reference = _apply(session, org, msg, outcome)
+    reference = _apply(session, org, msg, outcome, blob.data)
     msg.moved_at = None if msg.folder != before else msg.moved_at
     session.flush()
     repo.audit(session, "message.retried", organisation=org.id, case_id=msg.case_id, message_id=msg.id,

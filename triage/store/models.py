@@ -129,6 +129,7 @@ class Acknowledgement(Base):
     sender: Mapped[str] = mapped_column(String(320), default="")
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     template: Mapped[str] = mapped_column(String(40), default="")  # nl/formal_complaint, ...
+    due_date: Mapped[date | None] = mapped_column(Date)  # the date this acknowledgement states
     subject: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -138,6 +139,49 @@ class Acknowledgement(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     case: Mapped[Case] = relationship()
+
+
+class User(Base):
+    """A person who reviews (`staff`) or also manages users and models (`admin`)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))  # staff, admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # in a row; slows the next attempt
+    last_failed_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Correction(Base):
+    """A person confirmed or changed one head of a case (or replayed its message)."""
+
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    user: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(index=True)
+    head: Mapped[str] = mapped_column(String(20))  # kind, topic, formality
+    old: Mapped[str | None] = mapped_column(String(20))
+    new: Mapped[str] = mapped_column(String(20))  # equal to old: a confirmation
+
+
+class Job(Base):
+    """A background job (retraining) with the progress a page can show."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # running, done, failed
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
+    message: Mapped[str] = mapped_column(Text, default="")
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class ReferenceCounter(Base):

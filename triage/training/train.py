@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import platform
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,11 @@ class Data:
         return self.x[mask], self.labels[name][mask]
 
 
-def read(root: Path) -> Data:
+def read(root: Path, extra: Sequence[Path] = ()) -> Data:
+    """The corpus at `root` plus folders of the same format (e.g. exported staff corrections)."""
     examples = corpus.load(root)
+    for folder in extra:
+        examples += corpus.load(folder)
     pairs = [corpus.own_words(example) for example in examples]
     labels = {
         "kind": np.array([e.kind for e in examples], dtype=object),
@@ -75,17 +79,26 @@ class TrainResult:
     promoted: bool
     comparison: dict[str, tuple[float, float | None]]  # head -> (new macro-F1, current macro-F1)
     seconds: float
+    worse: list[str] = field(default_factory=list)  # heads on which the new version scored lower
 
 
-def train(root: Path, models: Path, force: bool = False, version: str | None = None) -> TrainResult:
+def train(root: Path, models: Path, force: bool = False, version: str | None = None, extra: Sequence[Path] = (),
+          promote: bool = True, progress: Callable[[int, str], None] | None = None) -> TrainResult:
+    """Cross-validate, fit and save a new version; promote it when no head is worse than the current
+    model on the same folds (or `force`), unless `promote` is False (the admin decides later).
+    `extra` folders (staff corrections in the corpus format) are trained on with the corpus."""
     started = time.perf_counter()
-    data = read(root)
+    report_progress = progress or (lambda _percent, _message: None)
+    report_progress(2, "reading the corpus")
+    data = read(root, extra)
+    corrections = len(data.examples) - len(corpus.load(root))
     try:
         current: Classifier | None = registry.load(models)
     except registry.ModelError:
         current = None
     reports, comparison = {}, {}
-    for head in HEADS:
+    for n, head in enumerate(HEADS):
+        report_progress(5 + 20 * n, f"cross-validating the {head} head against the current model")
         x, y = data.head(head)
         classes = sorted(set(y))
         predicted, confidence = cross_validate(make_pipeline, x, y)
@@ -95,6 +108,7 @@ def train(root: Path, models: Path, force: bool = False, version: str | None = N
             old_pred, old_conf = cross_validate(lambda h=head: current.pipeline(h), x, y)
             old = report(y, old_pred, old_conf, classes).macro_f1
         comparison[head] = (reports[head].macro_f1, old)
+    report_progress(88, "fitting the new version on all messages")
     human = np.isin(data.labels["kind"], HUMAN)
     features = compact(make_features().fit(data.x[human]))
     heads = {}
@@ -109,19 +123,22 @@ def train(root: Path, models: Path, force: bool = False, version: str | None = N
         "python": platform.python_version(),
         "corpus": str(root),
         "corpus_hash": corpus_hash(root, data.examples),
-        "corpus_size": len(data.examples),
-        "corrections_included": 0,
+        "corpus_size": len(data.examples) - corrections,
+        "corrections_included": corrections,
         "folds": 5,
         "heads": {h: r.as_dict() for h, r in reports.items()},
         "thresholds": thresholds,
         "compared_with": current.version if current else None,
+        "worse": worse,
     }
     classifier = Classifier(features=features, heads=heads, thresholds=thresholds)
+    report_progress(96, "saving the new version")
     registry.save(classifier, models, version, card)
-    promoted = force or not worse
+    promoted = promote and (force or not worse)
     if promoted:
         registry.promote(models, version)
-    return TrainResult(version, card, promoted, comparison, time.perf_counter() - started)
+    report_progress(100, "done")
+    return TrainResult(version, card, promoted, comparison, time.perf_counter() - started, worse)
 
 
 def evaluate(root: Path, classifier: Classifier) -> dict[str, Any]:

@@ -1,0 +1,172 @@
+"""The review UI in a real browser: Playwright drives Debian's Chromium against the app served
+by waitress. Logs in, works through the queue with the keyboard, corrects a case and sees its due
+date change, replays a quarantined message, keeps staff out of admin pages, refuses a forged POST,
+shows hostile mail as inert text, retrains and promotes a model; takes the README's screenshots."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import unavailable
+from servers import free_port
+from web_site import ADMIN, BROKEN_SUBJECT, HOSTILE_SUBJECT, STAFF, Site, build
+
+from triage.training import registry
+from triage.web import create_app
+
+CHROMIUM = os.environ.get("TRIAGE_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(os.environ.get("TRIAGE_SCREENSHOTS", "")) if os.environ.get("TRIAGE_SCREENSHOTS") else None
+DIALOGS: list[str] = []  # any alert() a page manages to run ends up here
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield build(tmp_path_factory.mktemp("browser"), monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Site) -> Iterator[str]:
+    from waitress.server import create_server
+
+    app = create_app(site.settings, site.sessions, models=site.models, corpus=site.corpus)
+    server = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        unavailable(f"Chromium is not at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        unavailable(f"playwright is not installed: {exc}")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser: Any, base_url: str, who: tuple[str, str], width: int = 1280) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="nl-NL")
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (DIALOGS.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=name]", who[0])
+    page.fill("input[name=password]", who[1])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base_url}/queue")
+    return page
+
+
+def _shot(page: Any, name: str) -> None:
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_work_through_the_queue_with_the_keyboard(browser: Any, base_url: str) -> None:
+    page = _page(browser, base_url, STAFF)
+    rows = page.locator("tr.queue-row")
+    assert rows.count() > 3
+    _shot(page, "queue")
+    second = rows.nth(1).get_attribute("data-href")
+    page.keyboard.press("j")
+    assert "selected" in (rows.nth(1).get_attribute("class") or "")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base_url}{second}")
+    assert page.locator("#due-date").count() == 1 or "message" in page.url
+    page.keyboard.press("u")
+    page.wait_for_url(f"{base_url}/queue")
+
+
+def test_correct_a_case_and_see_its_due_date_change(browser: Any, base_url: str, site: Site) -> None:
+    case_id = site.case_id(kind="question", status="open")
+    page = _page(browser, base_url, STAFF)
+    page.goto(f"{base_url}/case/{case_id}")
+    before = page.locator("#due-date").inner_text()
+    _shot(page, "case")
+    page.check("#kind-complaint")
+    page.check("#formality-formal")
+    page.click("button[value=save]")
+    page.wait_for_load_state()
+    after = page.locator("#due-date").inner_text()
+    assert after != before and "2026" in after or "2027" in after
+    assert page.locator("#send-corrected-ack").count() == 1
+    assert not DIALOGS
+
+
+def test_hostile_mail_is_shown_as_inert_text(browser: Any, base_url: str, site: Site) -> None:
+    page = _page(browser, base_url, STAFF)
+    page.goto(f"{base_url}/case/{site.case_id(subject=HOSTILE_SUBJECT)}")
+    body = page.locator("pre.mail").first.inner_text()
+    assert "<script>alert('xss')</script>" in body and "onerror" in body
+    assert page.locator("pre.mail img").count() == 0 and page.locator("pre.mail script").count() == 0
+    page.wait_for_timeout(300)
+    assert DIALOGS == []
+
+
+def test_replay_a_quarantined_message(browser: Any, base_url: str, site: Site) -> None:
+    page = _page(browser, base_url, STAFF)
+    page.goto(f"{base_url}/message/{site.message_id(BROKEN_SUBJECT)}")
+    assert "simulated parser bug" in page.content()
+    page.click("#replay")
+    page.wait_for_load_state()
+    assert "opnieuw verwerkt" in page.content()
+    assert page.locator("#replay").count() == 0
+
+
+def test_staff_are_kept_out_of_admin_pages(browser: Any, base_url: str) -> None:
+    page = _page(browser, base_url, STAFF)
+    assert page.locator("a[href='/admin/models']").count() == 0
+    response = page.goto(f"{base_url}/admin/models")
+    assert response.status == 403 and "Geen toegang" in page.content()
+
+
+def test_a_forged_post_without_csrf_token_is_refused(browser: Any, base_url: str, site: Site) -> None:
+    page = _page(browser, base_url, STAFF)
+    case_id = site.case_id(status="needs_review")
+    status = page.evaluate("""async (url) => {
+        const body = new URLSearchParams({kind: 'question', topic: 'service', formality: 'informal'});
+        const r = await fetch(url, {method: 'POST', body, credentials: 'same-origin'});
+        return r.status; }""", f"{base_url}/case/{case_id}/correct")
+    assert status == 400
+
+
+def test_retrain_and_promote_a_model(browser: Any, base_url: str, site: Site) -> None:
+    page = _page(browser, base_url, ADMIN)
+    page.goto(f"{base_url}/admin/models")
+    old = registry.current_version(site.models)
+    page.click("#retrain")
+    page.wait_for_url("**/admin/jobs/*")
+    assert page.locator("#progress").count() == 1 or page.locator("#promote-new").count() == 1
+    page.locator("#promote-new").wait_for(timeout=240_000)
+    page.click("#promote-new")
+    page.wait_for_url(f"{base_url}/admin/models")
+    new = registry.current_version(site.models)
+    assert new != old and new is not None
+    assert new in page.content() and "In gebruik" in page.content()
+    _shot(page, "models")
+    # and back: a rollback is a promotion of the older version
+    page.click(f"button.promote[data-version='{old}']")
+    page.wait_for_url(f"{base_url}/admin/models")
+    assert registry.current_version(site.models) == old
+
+
+def test_the_queue_reads_on_a_phone(browser: Any, base_url: str) -> None:
+    page = _page(browser, base_url, STAFF, width=390)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1, "the page scrolls sideways on a phone"
+    _shot(page, "queue-phone")
+

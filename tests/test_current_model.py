@@ -1,0 +1,37 @@
+"""`triage run` follows models/CURRENT: a promoted (or rolled back) version is used from the next
+poll; a version that cannot be loaded is refused once and the one in hand stays."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, write_config
+
+from triage import config
+from triage.training import registry
+from triage.worker import CurrentModel
+
+
+def test_the_daemon_switches_models_when_current_changes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    version = registry.current_version(ROOT / "models")
+    assert version is not None
+    models = tmp_path / "models"
+    shutil.copytree(ROOT / "models" / version, models / version)
+    shutil.copytree(ROOT / "models" / version, models / "20990101-000000")
+    (models / "CURRENT").write_text(version + "\n")
+    settings = config.load(write_config(tmp_path, "sqlite:///t.db", 'type = "maildir"\npath = "m"\n',
+                                        top=f'[model]\ndirectory = "{models}"\n'))
+    holder = CurrentModel(settings, registry.load(models))
+    first = holder.get()
+    assert first is not None and first.version == version and holder.get() is first  # no reload without change
+    registry.promote(models, "20990101-000000")
+    assert holder.get().version == "20990101-000000"  # type: ignore[union-attr]
+    (models / version / "model.skops").write_bytes(b"tampered")
+    registry.promote(models, version)
+    with caplog.at_level(logging.ERROR, logger="triage.worker"):
+        assert holder.get().version == "20990101-000000"  # type: ignore[union-attr]
+        assert holder.get().version == "20990101-000000"  # type: ignore[union-attr]
+    assert sum("event=model_refused" in r.getMessage() for r in caplog.records) == 1

@@ -1,0 +1,252 @@
+"""The review web UI through Flask's test client: every view, both roles, and the error paths
+(login slow-down, CSRF, 403/404, hostile content), on a site filled by the real pipeline."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from web_site import ADMIN, BROKEN_SUBJECT, HOSTILE_SUBJECT, STAFF, Site, build
+
+from triage.store.models import Acknowledgement, Case, Correction, Job, Message
+from triage.training import registry
+from triage.web import create_app
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield build(tmp_path_factory.mktemp("web"), monkeypatch)
+
+
+@pytest.fixture
+def app(site: Site) -> Flask:
+    return create_app(site.settings, site.sessions, models=site.models, corpus=site.corpus, testing=True)
+
+
+def _token(client: FlaskClient, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def _login(client: FlaskClient, who: tuple[str, str]) -> FlaskClient:
+    response = client.post("/login", data={"name": who[0], "password": who[1], "csrf_token": _token(client),
+                                           "next": "/queue"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/queue")
+    return client
+
+
+@pytest.fixture
+def staff(app: Flask) -> FlaskClient:
+    return _login(app.test_client(), STAFF)
+
+
+@pytest.fixture
+def admin(app: Flask) -> FlaskClient:
+    return _login(app.test_client(), ADMIN)
+
+
+def test_pages_need_a_login_and_say_so_in_dutch(app: Flask) -> None:
+    client = app.test_client()
+    for path in ("/", "/queue", "/case/1", "/admin/models", "/admin/users"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login?next=" in response.headers["Location"], path
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="nl"' in page and "Wachtwoord" in page or "wachtwoord" in page
+
+
+def test_login_cookie_is_httponly_samesite_and_expires(app: Flask) -> None:
+    client = app.test_client()
+    response = client.post("/login", data={"name": STAFF[0], "password": STAFF[1], "csrf_token": _token(client)})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+
+
+def test_wrong_passwords_are_refused_then_slowed_down(app: Flask, site: Site) -> None:
+    from triage.store import users
+
+    with site.sessions.begin() as s:
+        users.add(s, "proef", "proef-wachtwoord-1", "staff")
+    client = app.test_client()
+    for _ in range(3):
+        response = client.post("/login", data={"name": "proef", "password": "fout", "csrf_token": _token(client)})
+        assert response.status_code == 401 and "klopt niet" in response.get_data(as_text=True)
+    response = client.post("/login", data={"name": "proef", "password": "proef-wachtwoord-1",
+                                           "csrf_token": _token(client)})
+    assert response.status_code == 429 and "seconden" in response.get_data(as_text=True)  # even the right one waits
+    unknown = client.post("/login", data={"name": "niemand", "password": "x", "csrf_token": _token(client)})
+    assert unknown.status_code == 401  # an unknown name looks like a wrong password
+
+
+def test_a_post_without_csrf_token_is_refused(staff: FlaskClient, site: Site) -> None:
+    case_id = site.case_id(status="needs_review")
+    response = staff.post(f"/case/{case_id}/correct", data={"kind": "question", "topic": "service",
+                                                            "formality": "informal"})
+    assert response.status_code == 400 and "Formulier verlopen" in response.get_data(as_text=True)
+    with site.sessions() as s:
+        assert s.get(Case, case_id).status == "needs_review"  # type: ignore[union-attr]
+
+
+def test_staff_may_not_reach_admin_pages(staff: FlaskClient) -> None:
+    for path in ("/admin/models", "/admin/users", "/admin/jobs/1"):
+        response = staff.get(path)
+        assert response.status_code == 403 and "Geen toegang" in response.get_data(as_text=True)
+    token = _token(staff, "/queue")
+    assert staff.post("/admin/retrain", data={"csrf_token": token}).status_code == 403
+
+
+def test_queue_lists_what_needs_a_person_with_filters_counts_and_pages(staff: FlaskClient, site: Site) -> None:
+    page = staff.get("/queue").get_data(as_text=True)
+    assert BROKEN_SUBJECT in page  # quarantined
+    with site.sessions() as s:
+        review_refs = list(s.scalars(select(Case.reference).where(Case.status == "needs_review")))
+    assert review_refs and all(ref in page for ref in review_refs)
+    assert "Te beoordelen" in page and "Quarantaine" in page
+    machine = staff.get("/queue?status=machine").get_data(as_text=True)
+    assert "Undelivered Mail Returned to Sender" in machine
+    questions = staff.get("/queue?status=all&kind=question").get_data(as_text=True)
+    assert "Openingstijden zaterdag" in questions and BROKEN_SUBJECT not in questions
+    assert staff.get("/queue?status=all&page=99").status_code == 200
+    assert staff.get("/queue?status=nonsense&kind=<script>").status_code == 200  # unknown filters are ignored
+
+
+def test_case_page_shows_hostile_mail_as_inert_text(staff: FlaskClient, site: Site) -> None:
+    case_id = site.case_id(subject=HOSTILE_SUBJECT)
+    response = staff.get(f"/case/{case_id}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;" in page
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "foto-balie.pdf" in page
+
+
+def test_attachments_download_and_are_never_rendered(staff: FlaskClient, site: Site) -> None:
+    message_id = site.message_id(HOSTILE_SUBJECT)
+    response = staff.get(f"/message/{message_id}/attachment/0")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.mimetype == "application/octet-stream"
+    assert staff.get(f"/message/{message_id}/attachment/7").status_code == 404
+
+
+def test_correcting_a_case_recomputes_its_due_date_and_offers_a_corrected_acknowledgement(
+        staff: FlaskClient, site: Site) -> None:
+    case_id = site.case_id(kind="complaint", formality="informal", status="open")
+    with site.sessions() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        before = case.due_date
+        ack = s.scalars(select(Acknowledgement).where(Acknowledgement.case_id == case_id)).one()
+        assert ack.status == "sent" and ack.due_date == before
+    token = _token(staff, f"/case/{case_id}")
+    response = staff.post(f"/case/{case_id}/correct", data={"kind": "complaint", "topic": case.topic,
+                                                            "formality": "formal", "action": "save",
+                                                            "csrf_token": token})
+    assert response.status_code == 302
+    page = staff.get(f"/case/{case_id}").get_data(as_text=True)
+    with site.sessions() as s:
+        case = s.get(Case, case_id)
+        assert case is not None and case.formality == "formal" and case.term == "6 weeks"
+        assert case.due_date is not None and before is not None and case.due_date > before
+        heads = {c.head: (c.old, c.new, c.user) for c in s.scalars(select(Correction).where(
+            Correction.case_id == case_id))}
+        assert heads["formality"] == ("informal", "formal", STAFF[0])
+    assert "send-corrected-ack" in page  # offered, never sent by itself
+    with site.sessions() as s:
+        assert s.scalars(select(Acknowledgement).where(Acknowledgement.case_id == case_id)).all()[-1].nonce == 0
+    staff.post(f"/case/{case_id}/acknowledgement", data={"csrf_token": _token(staff, f"/case/{case_id}")})
+    with site.sessions() as s:
+        rows = s.scalars(select(Acknowledgement).where(Acknowledgement.case_id == case_id)
+                         .order_by(Acknowledgement.nonce)).all()
+        assert [(r.nonce, r.status) for r in rows] == [(0, "sent"), (1, "pending")]
+        assert rows[1].template.endswith("formal_complaint") and rows[1].due_date == case.due_date
+        assert rows[1].message_id.endswith(".1@lindendal.example>")
+    assert "send-corrected-ack" not in staff.get(f"/case/{case_id}").get_data(as_text=True)
+
+
+def test_bad_correction_values_are_refused(staff: FlaskClient, site: Site) -> None:
+    case_id = site.case_id(status="needs_review")
+    token = _token(staff, f"/case/{case_id}")
+    staff.post(f"/case/{case_id}/correct", data={"kind": "klacht", "topic": "x", "formality": "formal",
+                                                 "csrf_token": token})
+    with site.sessions() as s:
+        assert s.get(Case, case_id).status == "needs_review"  # type: ignore[union-attr]
+    assert staff.get("/case/999999").status_code == 404
+
+
+def test_replaying_a_quarantined_message_files_it_at_the_next_poll(staff: FlaskClient, site: Site) -> None:
+    message_id = site.message_id(BROKEN_SUBJECT)
+    page = staff.get(f"/message/{message_id}").get_data(as_text=True)
+    assert "simulated parser bug" in page and 'id="replay"' in page
+    staff.post(f"/message/{message_id}/replay", data={"csrf_token": _token(staff, f"/message/{message_id}")})
+    with site.sessions() as s:
+        assert s.get(Message, message_id).attempts == 0  # type: ignore[union-attr]
+    site.poll()
+    with site.sessions() as s:
+        msg = s.get(Message, message_id)
+        assert msg is not None and msg.disposition in ("filed", "review") and msg.case_id is not None
+    assert staff.get(f"/message/{message_id}").status_code == 302  # it has a case now
+
+
+def test_models_page_lists_versions_with_plots_and_promotes(admin: FlaskClient, site: Site) -> None:
+    page = admin.get("/admin/models").get_data(as_text=True)
+    version = registry.current_version(site.models)
+    assert version in page and "<svg" in page and "In gebruik" in page
+    response = admin.post("/admin/models/19990101-000000/promote", data={"csrf_token": _token(admin, "/admin/models")})
+    assert response.status_code == 302
+    assert "Niet in gebruik genomen" in admin.get("/admin/models").get_data(as_text=True)
+    assert registry.current_version(site.models) == version
+
+
+def test_admin_disables_a_user_who_then_cannot_log_in(admin: FlaskClient, app: Flask, site: Site) -> None:
+    from triage.store import users
+
+    with site.sessions.begin() as s:
+        users.add(s, "tijdelijk", "tijdelijk-wachtwoord-1", "staff")
+    assert "tijdelijk" in admin.get("/admin/users").get_data(as_text=True)
+    admin.post("/admin/users/tijdelijk/disable", data={"csrf_token": _token(admin, "/admin/users")})
+    client = app.test_client()
+    response = client.post("/login", data={"name": "tijdelijk", "password": "tijdelijk-wachtwoord-1",
+                                           "csrf_token": _token(client)})
+    assert response.status_code == 401
+
+
+def test_retrain_runs_in_the_background_with_progress_and_includes_corrections(
+        admin: FlaskClient, site: Site) -> None:
+    response = admin.post("/admin/retrain", data={"csrf_token": _token(admin, "/admin/models")})
+    assert response.status_code == 302 and "/admin/jobs/" in response.headers["Location"]
+    job_path = response.headers["Location"]
+    assert "progress" in admin.get(job_path).get_data(as_text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        state = admin.get(job_path + ".json").get_json()
+        if state["status"] != "running":
+            break
+        time.sleep(1)
+    assert state["status"] == "done", state
+    assert state["result"]["corrections"] >= 1
+    version = state["result"]["version"]
+    assert (Path(site.models) / version / "model.skops").exists()
+    assert registry.current_version(site.models) != version  # trained, not promoted
+    page = admin.get(job_path).get_data(as_text=True)
+    assert 'id="promote-new"' in page
+    with site.sessions() as s:
+        assert s.scalars(select(Job)).all()[-1].progress == 100
+
+
+def test_reasons_are_shown_in_dutch() -> None:
+    from triage.web.words import reason
+
+    assert reason("unsure: topic 0.54 < 0.73; forwarded by a@b.nl") == \
+        "onzeker over onderwerp (54%, nodig 73%); doorgestuurd door a@b.nl"
+    assert reason("complaint/service/formal (model 1)") == "klacht/dienstverlening/formeel (model 1)"
+    assert reason("parse failed") == "verwerking mislukt (parse)"

@@ -1,0 +1,101 @@
+"""A review site with real data for the web tests: the demo organisation's 36 messages plus a
+hostile one and one that a simulated parser bug quarantines, polled by the real pipeline with the
+committed model, acknowledgements written to the pickup folder, and two accounts."""
+
+from __future__ import annotations
+
+import mailbox
+import shutil
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from triage import config, demo, pipeline
+from triage.outbox import send_once, transport_for
+from triage.store import migrate, repo, users
+from triage.store.models import Case, Message
+from triage.training import registry
+from triage.worker import poll_all
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN, STAFF = ("beheerder", "beheer-wachtwoord-1"), ("medewerker", "medewerker-wachtwoord-1")
+HOSTILE_SUBJECT = "Klacht <script>alert('subject')</script> over de balie"
+HOSTILE_BODY = ("Geachte heer/mevrouw,\n\nDe medewerker aan de balie was onbeschoft. <script>alert('xss')</script>\n"
+                "<img src=x onerror=\"alert('img')\">\n\nMet vriendelijke groet,\nKarin Smit\n")
+BROKEN_SUBJECT = "Dit bericht laat de parser struikelen"
+
+
+@dataclass
+class Site:
+    settings: config.Settings
+    sessions: sessionmaker[Session]
+    models: Path
+    corpus: Path
+    maildir: Path
+
+    def poll(self) -> None:
+        poll_all(self.settings, self.sessions, classifier=registry.load(self.models))
+
+    def case_id(self, **where: str) -> int:
+        with self.sessions() as s:
+            q = select(Case.id)
+            for key, value in where.items():
+                q = q.where(getattr(Case, key) == value)
+            found = s.scalars(q.order_by(Case.id)).first()
+            assert found is not None, where
+            return found
+
+    def message_id(self, subject: str) -> int:
+        with self.sessions() as s:
+            found = s.scalar(select(Message.id).where(Message.subject == subject))
+            assert found is not None, subject
+            return found
+
+
+def _mail(subject: str, body: str, sender: str = "Karin Smit <karin.smit@example.nl>") -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, "klachten@lindendal.example", subject
+    msg["Message-ID"] = f"<{abs(hash(subject))}@example.nl>"
+    msg.set_content(body)
+    msg.add_attachment(b"%PDF-1.4 test\n", maintype="application", subtype="pdf", filename="foto-balie.pdf")
+    return msg.as_bytes()
+
+
+def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
+    models = tmp_path / "models"  # a copy: retraining and promoting must not touch the repository's models
+    version = registry.current_version(ROOT / "models")
+    assert version is not None
+    shutil.copytree(ROOT / "models" / version, models / version)
+    (models / "CURRENT").write_text(version + "\n")
+    config_path = demo.create(tmp_path / "site")
+    settings = config.load(config_path)
+    box = mailbox.Maildir(tmp_path / "site" / "mail", create=False)
+    box.add(_mail(HOSTILE_SUBJECT, HOSTILE_BODY))
+    box.add(_mail(BROKEN_SUBJECT, "Hallo, dit is een gewone vraag over de openingstijden.",
+                  sender="Piet <piet@example.nl>"))
+    real_parse = pipeline.parse
+
+    def parse(raw: bytes, **kwargs: object):  # type: ignore[no-untyped-def]
+        if BROKEN_SUBJECT.encode() in raw:
+            raise ValueError("simulated parser bug")
+        return real_parse(raw, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "parse", parse)
+    engine = repo.open_engine(settings.database.url)
+    migrate.ensure_current(engine)
+    sessions = repo.session_factory(engine)
+    site = Site(settings, sessions, models, ROOT / "models" / "corpus", tmp_path / "site" / "mail")
+    for _ in range(3):  # the broken message fails every attempt and stays in quarantine
+        site.poll()
+    monkeypatch.setattr(pipeline, "parse", real_parse)
+    transport = transport_for(settings)
+    assert transport is not None
+    send_once(settings, sessions, transport)
+    with sessions.begin() as s:
+        users.add(s, ADMIN[0], ADMIN[1], "admin")
+        users.add(s, STAFF[0], STAFF[1], "staff")
+    return site

@@ -1,0 +1,320 @@
+"""What the review UI reads and changes: the queue (filters, counts, pages), a case with its
+history, corrections that recompute the due date, corrected acknowledgements, replays, and the
+export of corrections as a corpus folder."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from triage.config import Organisation
+from triage.domain import Address, Prediction, ack_message_id
+from triage.errors import ConfigError
+from triage.stages import acknowledge
+from triage.store import acks, repo
+from triage.store.models import Acknowledgement, AuditLog, Case, Correction, Message, RawBlob
+
+LABELS = {"kind": ("complaint", "question"), "topic": ("product", "service", "staff"),
+          "formality": ("formal", "informal")}
+STATUSES = ("todo", "review", "ack_failed", "quarantined", "machine", "open", "all")
+PER_PAGE = 50
+_FAILED_ACK = (acks.FAILED, acks.BOUNCED)
+
+
+@dataclass
+class Filters:
+    organisation: str = ""
+    kind: str = ""
+    topic: str = ""
+    formality: str = ""
+    status: str = "todo"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        f = cls(organisation=str(args.get("organisation", "") or ""), kind=str(args.get("kind", "") or ""),
+                topic=str(args.get("topic", "") or ""), formality=str(args.get("formality", "") or ""))
+        status = str(args.get("status", "todo") or "todo")
+        f.status = status if status in STATUSES else "todo"
+        for head, values in LABELS.items():
+            if getattr(f, head) not in values:
+                setattr(f, head, "")
+        try:
+            f.page = max(1, int(args.get("page", 1)))
+        except (TypeError, ValueError):
+            f.page = 1
+        return f
+
+    def labels_set(self) -> bool:
+        return bool(self.kind or self.topic or self.formality)
+
+
+@dataclass
+class Item:
+    """One line of the queue: a case, or a message without a case (quarantined or machine mail)."""
+
+    kind: str  # case, quarantined, machine
+    id: int
+    organisation: str
+    reference: str
+    subject: str
+    who: str
+    received: datetime
+    due: date | None
+    status: str
+    reason: str
+    labels: dict[str, str | None] = field(default_factory=dict)
+    confidences: dict[str, float] = field(default_factory=dict)
+
+
+def _ack_failed() -> Any:
+    return exists().where(Acknowledgement.case_id == Case.id, Acknowledgement.status.in_(_FAILED_ACK))
+
+
+def _case_query(f: Filters, status: str | None = None) -> Select[Any]:
+    q = select(Case)
+    if f.organisation:
+        q = q.where(Case.organisation == f.organisation)
+    for head in LABELS:
+        if getattr(f, head):
+            q = q.where(getattr(Case, head) == getattr(f, head))
+    status = f.status if status is None else status
+    if status == "todo":
+        q = q.where(or_(Case.status == "needs_review", _ack_failed()))
+    elif status == "review":
+        q = q.where(Case.status == "needs_review")
+    elif status == "ack_failed":
+        q = q.where(_ack_failed())
+    elif status == "open":
+        q = q.where(Case.status == "open")
+    elif status != "all":
+        q = q.where(false())
+    return q
+
+
+def _message_query(f: Filters, status: str | None = None) -> Select[Any]:
+    status = f.status if status is None else status
+    wanted = {"todo": ["quarantined"], "quarantined": ["quarantined"], "machine": ["ignored"],
+              "all": ["quarantined", "ignored"]}.get(status, [])
+    q = select(Message).where(Message.disposition.in_(wanted), Message.case_id.is_(None))
+    if f.organisation:
+        q = q.where(Message.organisation == f.organisation)
+    if f.labels_set() or not wanted:
+        q = q.where(false())
+    return q
+
+
+def _count(session: Session, q: Select[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(q.subquery())) or 0
+
+
+def counts(session: Session, f: Filters) -> dict[str, dict[str, int]]:
+    """How many items each filter value would show, the other filters staying as they are."""
+    out: dict[str, dict[str, int]] = {"status": {}}
+    for status in STATUSES:
+        out["status"][status] = _count(session, _case_query(f, status)) + _count(session, _message_query(f, status))
+    for head, values in LABELS.items():
+        out[head] = {}
+        for value in values:
+            g = Filters(**{**f.__dict__, head: value})
+            out[head][value] = _count(session, _case_query(g))
+    orgs = session.execute(select(Case.organisation, func.count()).group_by(Case.organisation)).all()
+    out["organisation"] = {org: n for org, n in orgs}
+    return out
+
+
+def _case_item(case: Case, failed: set[int]) -> Item:
+    status = "ack_failed" if case.id in failed else case.status
+    return Item("case", case.id, case.organisation, case.reference, case.subject,
+                case.complainant or "", _utc(case.received_at), case.due_date, status, case.review_reason,
+                {h: getattr(case, h) for h in LABELS}, dict(case.confidences or {}))
+
+
+def _message_item(msg: Message) -> Item:
+    kind = "quarantined" if msg.disposition == "quarantined" else "machine"
+    return Item(kind, msg.id, msg.organisation, "", msg.subject, msg.sender or "", _utc(msg.received_at), None,
+                kind, msg.error or msg.reason)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def queue(session: Session, f: Filters, per_page: int = PER_PAGE) -> tuple[list[Item], int]:
+    """One page of the queue, most urgent first: cases by due date, then messages without a case
+    (quarantined before machine mail) by arrival; and the number of items in all."""
+    cq, mq = _case_query(f), _message_query(f)
+    total = _count(session, cq) + _count(session, mq)
+    start = (f.page - 1) * per_page
+    cases = list(session.scalars(cq.order_by(Case.due_date.is_(None), Case.due_date, Case.received_at, Case.id)
+                                 .limit(start + per_page)))
+    failed = set(session.scalars(select(Acknowledgement.case_id).where(
+        Acknowledgement.case_id.in_([c.id for c in cases]), Acknowledgement.status.in_(_FAILED_ACK))))
+    messages = list(session.scalars(mq.order_by(Message.disposition.desc(), Message.received_at, Message.id)
+                                    .limit(start + per_page)))
+    items = [_case_item(c, failed) for c in cases] + [_message_item(m) for m in messages]
+    return items[start : start + per_page], total
+
+
+@dataclass
+class CaseView:
+    case: Case
+    messages: list[Message]
+    acknowledgements: list[Acknowledgement]
+    corrections: list[Correction]
+    history: list[AuditLog]
+    offer_corrected_ack: bool
+
+
+def case_view(session: Session, case_id: int) -> CaseView | None:
+    case = session.get(Case, case_id)
+    if case is None:
+        return None
+    messages = sorted(case.messages, key=lambda m: (m.received_at, m.id))
+    rows = list(session.scalars(select(Acknowledgement).where(Acknowledgement.case_id == case.id)
+                                .order_by(Acknowledgement.nonce)))
+    corrections = list(session.scalars(select(Correction).where(Correction.case_id == case.id).order_by(Correction.at)))
+    history = list(session.scalars(select(AuditLog).where(AuditLog.case_id == case.id).order_by(AuditLog.at)))
+    return CaseView(case, messages, rows, corrections, history, _offer(case, rows))
+
+
+def _class_of(case: Case) -> str:
+    if case.kind == "question":
+        return "question"
+    return "formal_complaint" if case.formality == "formal" else "informal_complaint"
+
+
+def _offer(case: Case, rows: list[Acknowledgement]) -> bool:
+    """True when the acknowledgement that went out states another term than the case now has."""
+    sent = [r for r in rows if r.status == acks.SENT]
+    if not sent or case.status == "needs_review" or case.kind is None:
+        return False
+    last = sent[-1]
+    if any(r.nonce > last.nonce and r.status in (acks.PENDING, acks.SENDING) for r in rows):
+        return False
+    return last.due_date != case.due_date or last.template.split("/")[-1] != _class_of(case)
+
+
+def _language(session: Session, case: Case) -> str:
+    template = session.scalar(select(Acknowledgement.template).where(Acknowledgement.case_id == case.id)
+                              .order_by(Acknowledgement.nonce.desc()).limit(1)) or "nl/"
+    return template.split("/")[0] or "nl"
+
+
+def correct(session: Session, org: Organisation, case: Case, user: str, labels: dict[str, str]) -> list[str]:
+    """Confirm or change the three heads; recompute the due date. Returns the heads that changed."""
+    if labels.get("kind") == "question":
+        labels = {**labels, "formality": "informal"}  # LABELS.md: questions are always informal
+    for head, values in LABELS.items():
+        if labels.get(head) not in values:
+            raise ConfigError(f"{head} must be one of {', '.join(values)}")
+    now, changed = repo.now(), []
+    for head in LABELS:
+        old, new = getattr(case, head), labels[head]
+        session.add(Correction(case_id=case.id, user=user, at=now, head=head, old=old, new=new))
+        if old != new:
+            changed.append(head)
+            setattr(case, head, new)
+    prediction = Prediction(kind=labels["kind"], topic=labels["topic"], formality=labels["formality"], sure=True,
+                            language=_language(session, case))
+    plan = acknowledge.plan(org, prediction, _utc(case.received_at))
+    case.due_date, case.term, case.due_is_latest = plan.due, str(plan.term), False
+    case.status, case.review_reason = "open", ""
+    repo.audit(session, "case.corrected" if changed else "case.confirmed", actor=user, organisation=case.organisation,
+               case_id=case.id, changed=changed, labels=labels, due=plan.due.isoformat())
+    return changed
+
+
+def send_corrected_ack(session: Session, org: Organisation, case: Case, user: str) -> Acknowledgement:
+    """Queue a corrected acknowledgement (a person asked for it; it is never sent by itself)."""
+    rows = list(session.scalars(select(Acknowledgement).where(Acknowledgement.case_id == case.id)))
+    if not _offer(case, rows) or not case.complainant:
+        raise ConfigError("this case needs no corrected acknowledgement")
+    opening = min(case.messages, key=lambda m: (m.received_at, m.id))
+    prediction = Prediction(kind=case.kind or "complaint", topic=case.topic or "service",
+                            formality=case.formality or "informal", sure=True, language=_language(session, case))
+    plan = acknowledge.plan(org, prediction, _utc(case.received_at))
+    nonce = max(r.nonce for r in rows) + 1
+    letter = acknowledge.Letter(reference=case.reference, recipient=Address(case.complainant, case.complainant_name),
+                                subject=case.subject, received=_utc(case.received_at),
+                                original_message_id="" if case.forwarded_by else opening.message_id,
+                                forwarded_by_staff=bool(case.forwarded_by))
+    now = repo.now()
+    message = acknowledge.compose(org, letter, plan, now, nonce)
+    row = Acknowledgement(organisation=org.id, case_id=case.id, nonce=nonce, status=acks.PENDING,
+                          reason=f"corrected by {user}", recipient=case.complainant, sender=org.ack_from(),
+                          message_id=ack_message_id(case.reference, acknowledge.sender_domain(org), str(nonce)),
+                          template=f"{plan.language}/{plan.template}", due_date=plan.due,
+                          subject=str(message["Subject"]), raw=message.as_bytes(), attempts=0, created_at=now)
+    session.add(row)
+    session.flush()
+    repo.audit(session, "ack.corrected", actor=user, organisation=org.id, case_id=case.id, due=plan.due.isoformat())
+    return row
+
+
+def replay(session: Session, message_id: int, user: str) -> Message:
+    """Give a quarantined message its attempts back: the next poll processes it again."""
+    msg = session.get(Message, message_id)
+    if msg is None or msg.disposition != "quarantined":
+        raise ConfigError("only a quarantined message can be replayed")
+    msg.attempts = 0
+    repo.audit(session, "message.replay", actor=user, organisation=msg.organisation, message_id=msg.id)
+    return msg
+
+
+def parsed(session: Session, msg: Message) -> EmailMessage | None:
+    """The stored bytes of a message, parsed (for attachments)."""
+    blob = session.get(RawBlob, msg.sha256)
+    if blob is None:
+        return None
+    parsed = email.message_from_bytes(blob.data, policy=email.policy.default)
+    return parsed if isinstance(parsed, EmailMessage) else None
+
+
+def attachment(session: Session, msg: Message, index: int) -> tuple[str, str, bytes] | None:
+    """(file name, content type, bytes) of the message's `index`th attachment."""
+    message = parsed(session, msg)
+    if message is None:
+        return None
+    parts = list(message.iter_attachments()) if message.is_multipart() else []
+    if not 0 <= index < len(parts):
+        return None
+    part = parts[index]
+    data = part.get_payload(decode=True)
+    return (part.get_filename() or f"bijlage-{index + 1}", part.get_content_type(),
+            data if isinstance(data, bytes) else b"")
+
+
+def corrected_cases(session: Session) -> list[Case]:
+    return list(session.scalars(select(Case).where(exists().where(Correction.case_id == Case.id))
+                                .order_by(Case.id)))
+
+
+def export_corrections(session: Session, folder: Path) -> int:
+    """Write every corrected case's first message and its final labels in the corpus format."""
+    (folder / "mail").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for case in corrected_cases(session):
+        opening = min(case.messages, key=lambda m: (m.received_at, m.id))
+        blob = session.get(RawBlob, opening.sha256)
+        if blob is None or case.kind is None:
+            continue
+        name = f"mail/{case.reference}.eml"
+        (folder / name).write_bytes(blob.data)
+        domain = (case.forwarded_by or "").rpartition("@")[2]
+        rows.append({"file": name, "kind": case.kind, "topic": case.topic, "formality": case.formality,
+                     "language": _language(session, case), "org_domain": domain})
+    with (folder / "labels.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=["file", "kind", "topic", "formality", "language", "org_domain"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)

@@ -1,0 +1,92 @@
+"""Accounts for the review UI: argon2 password hashes, roles, and logins slowed down after failures."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from triage.errors import ConfigError
+from triage.store import repo
+from triage.store.models import User
+
+ROLES = ("staff", "admin")
+MIN_PASSWORD = 10
+FREE_FAILURES = 3  # after this many failures in a row, each next attempt must wait longer
+_HASHER = PasswordHasher()
+_DUMMY = _HASHER.hash("not a password anyone has")
+
+
+def add(session: Session, name: str, password: str, role: str) -> User:
+    name = name.strip()
+    if not name or len(name) > 100 or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"user name {name!r}: use 1-100 letters, digits, '.', '-' or '_'")
+    if role not in ROLES:
+        raise ConfigError(f"role {role!r}: choose one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+    if session.scalar(select(User).where(User.name == name)) is not None:
+        raise ConfigError(f"user {name} exists already")
+    user = User(name=name, password_hash=_HASHER.hash(password), role=role, active=True, failed_logins=0,
+                created_at=repo.now())
+    session.add(user)
+    session.flush()
+    repo.audit(session, "user.added", actor="cli", user=name, role=role)
+    return user
+
+
+def disable(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise ConfigError(f"no user {name}: `triage user list` shows who there is")
+    user.active = False
+    repo.audit(session, "user.disabled", actor="cli", user=name)
+    return user
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def wait_needed(user: User, now: datetime) -> float:
+    """Seconds before this account may try again (0 when it may now)."""
+    if user.failed_logins < FREE_FAILURES or user.last_failed_at is None:
+        return 0.0
+    delay = min(2.0 ** (user.failed_logins - FREE_FAILURES + 1), 300.0)
+    last = user.last_failed_at if user.last_failed_at.tzinfo else user.last_failed_at.replace(tzinfo=now.tzinfo)
+    return max(0.0, (last + timedelta(seconds=delay) - now).total_seconds())
+
+
+@dataclass
+class Login:
+    user: User | None
+    wait: float = 0.0  # > 0: refused without checking, try again after this many seconds
+
+
+def authenticate(session: Session, name: str, password: str) -> Login:
+    """Check a login. Unknown names cost as much as known ones; failures in a row slow it down."""
+    now = repo.now()
+    user = session.scalar(select(User).where(User.name == name.strip()))
+    if user is None or not user.active:
+        with contextlib.suppress(VerificationError):
+            _HASHER.verify(_DUMMY, password)
+        return Login(None)
+    wait = wait_needed(user, now)
+    if wait > 0:
+        return Login(None, wait)
+    try:
+        _HASHER.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        user.last_failed_at = now
+        repo.audit(session, "user.login_failed", actor=user.name, failures=user.failed_logins)
+        return Login(None)
+    user.failed_logins, user.last_login_at = 0, now
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = _HASHER.hash(password)
+    return Login(user)

@@ -1,0 +1,151 @@
+"""Administrators: model versions with their figures and plots, retraining with progress,
+promotion and rollback, and the list of users."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from triage.store import repo, review
+from triage.store import users as accounts
+from triage.store.models import Case, Job, User
+from triage.training import registry, retrain
+from triage.web.auth import login_required
+from triage.web.charts import line_chart
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+HEADS = ("kind", "topic", "formality")
+HEAD_NAMES = {"kind": "soort", "topic": "onderwerp", "formality": "vorm"}
+
+
+def _paths() -> tuple[Path, Path]:
+    ext = current_app.extensions["triage"]
+    return ext["models"], ext["corpus"]
+
+
+def _versions(models: Path) -> list[dict[str, Any]]:
+    active = registry.current_version(models)
+    out = []
+    for card in registry.versions(models):
+        out.append({"version": card.get("version"), "active": card.get("version") == active,
+                    "created": card.get("created", ""), "corpus_size": card.get("corpus_size"),
+                    "corrections_included": card.get("corrections_included", 0), "heads": card.get("heads", {}),
+                    "worse": card.get("worse", []), "compared_with": card.get("compared_with")})
+    return sorted(out, key=lambda v: str(v["version"]))
+
+
+def _short(version: str) -> str:
+    """'20261121-003549' as '21-11 00:35'."""
+    if len(version) == 15 and version[8] == "-":
+        return f"{version[6:8]}-{version[4:6]} {version[9:11]}:{version[11:13]}"
+    return version[:12]
+
+
+def _auto_share_per_week() -> tuple[list[str], list[float | None]]:
+    """Per ISO week: the share of new cases filed without a person (status open, no correction)."""
+    weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    corrected = {c.id for c in review.corrected_cases(g.db)}
+    for case in g.db.scalars(select(Case).order_by(Case.received_at)):
+        received = case.received_at if case.received_at.tzinfo else case.received_at.replace(tzinfo=UTC)
+        year, week, _ = received.isocalendar()
+        key = f"{year}-W{week:02d}"
+        weeks[key][1] += 1
+        auto = case.model_version is not None and "unsure" not in case.review_reason and case.id not in corrected \
+            and case.status == "open"
+        weeks[key][0] += auto
+    labels = sorted(weeks)[-26:]
+    return labels, [weeks[k][0] / weeks[k][1] if weeks[k][1] else None for k in labels]
+
+
+@bp.route("/models")
+@login_required("admin")
+def models() -> str:
+    directory, _corpus = _paths()
+    versions = _versions(directory)
+    metrics = {HEAD_NAMES[h]: [v["heads"].get(h, {}).get("macro_f1") for v in versions] for h in HEADS}
+    low = min([m for values in metrics.values() for m in values if m is not None] or [0.5])
+    metrics_svg = line_chart("Macro-F1 per versie", [_short(str(v["version"])) for v in versions], metrics,
+                             low=max(0.0, round(low - 0.05, 1)), high=1.0)
+    weeks, shares = _auto_share_per_week()
+    auto_svg = line_chart("Automatisch ingedeeld per week", weeks, {"automatisch": shares}, percent=True)
+    job = g.db.scalar(select(Job).where(Job.kind == "retrain").order_by(Job.id.desc()).limit(1))
+    return render_template("web/models.html", versions=versions, metrics_svg=metrics_svg, auto_svg=auto_svg,
+                           job=job, corrections=len(review.corrected_cases(g.db)))
+
+
+@bp.route("/retrain", methods=["POST"], endpoint="retrain")
+@login_required("admin")
+def retrain_start() -> Response:
+    directory, corpus = _paths()
+    job_id = retrain.start_job(current_app.extensions["triage"]["sessions"], corpus, directory, g.user.name)
+    return redirect(url_for("admin.job", job_id=job_id))
+
+
+def _job(job_id: int) -> Job:
+    job = g.db.get(Job, job_id)
+    if job is None:
+        abort(404)
+    g.db.refresh(job)
+    return job
+
+
+@bp.route("/jobs/<int:job_id>")
+@login_required("admin")
+def job(job_id: int) -> str:
+    found = _job(job_id)
+    result = found.result or {}
+    return render_template("web/job.html", job=found, comparison=result.get("comparison", []),
+                           version=result.get("version"))
+
+
+@bp.route("/jobs/<int:job_id>.json")
+@login_required("admin")
+def job_json(job_id: int) -> Response:
+    found = _job(job_id)
+    return jsonify(status=found.status, progress=found.progress, message=found.message, result=found.result)
+
+
+@bp.route("/models/<version>/promote", methods=["POST"])
+@login_required("admin")
+def promote(version: str) -> Response:
+    directory, _corpus = _paths()
+    try:
+        registry.load(directory, version)  # refuses a tampered or mismatched version before it runs
+        registry.promote(directory, version)
+    except registry.ModelError as exc:
+        flash(f"Niet in gebruik genomen: {exc}", "error")
+        return redirect(url_for("admin.models"))
+    repo.audit(g.db, "model.promoted", actor=g.user.name, version=version)
+    g.db.commit()
+    flash(f"Model {version} is nu in gebruik; de daemon deelt er vanaf de volgende controle van de mailbox "
+          "mee in.", "ok")
+    return redirect(url_for("admin.models"))
+
+
+@bp.route("/users")
+@login_required("admin")
+def users() -> str:
+    return render_template("web/users.html", users=accounts.all_users(g.db))
+
+
+@bp.route("/users/<name>/disable", methods=["POST"])
+@login_required("admin")
+def disable_user(name: str) -> Response:
+    if name == g.user.name:
+        flash("U kunt uzelf niet blokkeren.", "error")
+        return redirect(url_for("admin.users"))
+    target = g.db.scalar(select(User).where(User.name == name))
+    if target is None:
+        abort(404)
+    target.active = False
+    repo.audit(g.db, "user.disabled", actor=g.user.name, user=name)
+    g.db.commit()
+    flash(f"{name} kan niet meer inloggen.", "ok")
+    return redirect(url_for("admin.users"))
+
