@@ -250,3 +250,24 @@ def test_reasons_are_shown_in_dutch() -> None:
         "onzeker over onderwerp (54%, nodig 73%); doorgestuurd door a@b.nl"
     assert reason("complaint/service/formal (model 1)") == "klacht/dienstverlening/formeel (model 1)"
     assert reason("parse failed") == "verwerking mislukt (parse)"
+
+
+def test_logout_ends_the_session(staff: FlaskClient) -> None:
+    token = _token(staff, "/queue")
+    response = staff.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert staff.get("/queue").status_code == 302
+    assert staff.get("/message/999999").status_code == 302  # logged out: to the login page, not a 404
+
+
+def test_unknown_pages_and_messages_are_404_in_dutch(staff: FlaskClient) -> None:
+    for path in ("/message/999999", "/case/999999", "/nergens"):
+        response = staff.get(path)
+        assert response.status_code == 404 and "Niet gevonden" in response.get_data(as_text=True)
+
+
+def test_login_never_redirects_off_site(app: Flask) -> None:
+    client = app.test_client()
+    response = client.post("/login", data={"name": STAFF[0], "password": STAFF[1], "csrf_token": _token(client),
+                                           "next": "https://evil.example/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/queue"
