@@ -222,6 +222,9 @@ def test_admin_disables_a_user_who_then_cannot_log_in(admin: FlaskClient, app: F
 
 def test_retrain_runs_in_the_background_with_progress_and_includes_corrections(
         admin: FlaskClient, site: Site) -> None:
+    case_id = site.case_id(status="needs_review")
+    admin.post(f"/case/{case_id}/correct", data={"kind": "complaint", "topic": "service", "formality": "informal",
+                                                 "action": "confirm", "csrf_token": _token(admin, f"/case/{case_id}")})
     response = admin.post("/admin/retrain", data={"csrf_token": _token(admin, "/admin/models")})
     assert response.status_code == 302 and "/admin/jobs/" in response.headers["Location"]
     job_path = response.headers["Location"]
@@ -271,3 +274,22 @@ def test_login_never_redirects_off_site(app: Flask) -> None:
     response = client.post("/login", data={"name": STAFF[0], "password": STAFF[1], "csrf_token": _token(client),
                                            "next": "https://evil.example/"})
     assert response.status_code == 302 and response.headers["Location"] == "/queue"
+
+
+def test_retraining_compares_with_the_current_model_as_it_was_before_the_corrections(site: Site) -> None:
+    """The current version is scored on the same folds without the corrections made since it was
+    trained; the new version learns from them. With corrections that contradict the model, the two
+    must differ: a comparison of identical pipelines on identical data would say nothing."""
+    from triage.store import review as review_store
+    from triage.training.retrain import retrain
+
+    with site.sessions.begin() as s:
+        questions = list(s.scalars(select(Case).where(Case.kind == "question")))
+        assert len(questions) >= 5
+        for case in questions:
+            org = site.settings.organisations[case.organisation]
+            review_store.correct(s, org, case, "proef", {"kind": "complaint", "topic": "staff", "formality": "formal"})
+    result = retrain(site.sessions, site.corpus, site.models)
+    assert result.card["corrections_included"] >= len(questions) and result.card["corrections_upto"] > 0
+    assert result.comparison["kind"][0] != result.comparison["kind"][1]
+    assert registry.current_version(site.models) != result.version

@@ -294,16 +294,27 @@ def attachment(session: Session, msg: Message, index: int) -> tuple[str, str, by
             data if isinstance(data, bytes) else b"")
 
 
-def corrected_cases(session: Session) -> list[Case]:
-    return list(session.scalars(select(Case).where(exists().where(Correction.case_id == Case.id))
-                                .order_by(Case.id)))
+def corrected_cases(session: Session, since: int | None = None, upto: int | None = None) -> list[Case]:
+    """Cases a person confirmed or corrected; with `since`/`upto`, those whose latest correction id
+    is above / at most that id."""
+    latest = select(Correction.case_id, func.max(Correction.id).label("last")).group_by(Correction.case_id).subquery()
+    q = select(Case).join(latest, latest.c.case_id == Case.id)
+    if since is not None:
+        q = q.where(latest.c.last > since)
+    if upto is not None:
+        q = q.where(latest.c.last <= upto)
+    return list(session.scalars(q.order_by(Case.id)))
 
 
-def export_corrections(session: Session, folder: Path) -> int:
-    """Write every corrected case's first message and its final labels in the corpus format."""
+def last_correction_id(session: Session) -> int:
+    return session.scalar(select(func.max(Correction.id))) or 0
+
+
+def export_corrections(session: Session, folder: Path, since: int | None = None, upto: int | None = None) -> int:
+    """Write the corrected cases' first messages and final labels in the corpus format."""
     (folder / "mail").mkdir(parents=True, exist_ok=True)
     rows = []
-    for case in corrected_cases(session):
+    for case in corrected_cases(session, since, upto):
         opening = min(case.messages, key=lambda m: (m.received_at, m.id))
         blob = session.get(RawBlob, opening.sha256)
         if blob is None or case.kind is None:

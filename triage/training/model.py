@@ -118,12 +118,16 @@ def report(y: np.ndarray, predicted: np.ndarray, confidence: np.ndarray, classes
 
 
 def cross_validate(make: Any, x: np.ndarray, y: np.ndarray, folds: int = FOLDS,
-                   seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold predictions and confidences with stratified folds fixed by `seed`."""
+                   seed: int = SEED, withhold: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold predictions and confidences with stratified folds fixed by `seed`. Rows marked
+    in `withhold` are never trained on (they are still predicted in their test fold): how a model
+    that had not seen them yet would do on them."""
     predicted = np.empty(len(y), dtype=object)
     confidence = np.zeros(len(y))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(x, y):
+        if withhold is not None:
+            train = train[~withhold[train]]
         model = make()
         model.fit(x[train], y[train])
         proba = model.predict_proba(x[test])

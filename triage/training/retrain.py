@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from triage.store import repo, review
 from triage.store.models import Job
+from triage.training import registry
 from triage.training.train import TrainResult, train
 
 log = logging.getLogger("triage.retrain")
@@ -24,11 +25,22 @@ log = logging.getLogger("triage.retrain")
 
 def retrain(sessions: sessionmaker[Session], corpus: Path, models: Path,
             progress: Any = None) -> TrainResult:
-    """Train a new version on `corpus` plus every corrected case; do not promote it."""
+    """Train a new version on `corpus` plus every corrected case; do not promote it. The current
+    version is compared as if it had not seen the corrections made after it was trained."""
+    try:
+        current = registry.load(models)
+        upto = int(current.card.get("corrections_upto", 0))
+    except registry.ModelError:
+        upto = 0
     with tempfile.TemporaryDirectory(prefix="triage-corrections-") as tmp:
+        seen, new = Path(tmp) / "seen", Path(tmp) / "new"
         with sessions() as session:
-            count = review.export_corrections(session, Path(tmp))
-        return train(corpus, models, extra=[Path(tmp)] if count else [], promote=False, progress=progress)
+            last = review.last_correction_id(session)
+            counts = {seen: review.export_corrections(session, seen, upto=upto),
+                      new: review.export_corrections(session, new, since=upto)}
+        extra = [folder for folder, n in counts.items() if n]
+        return train(corpus, models, extra=extra, promote=False, progress=progress,
+                     unseen=[new] if counts[new] else [], card_extra={"corrections_upto": last})
 
 
 def comparison(result: TrainResult) -> list[dict[str, Any]]:

@@ -38,23 +38,30 @@ class Data:
     examples: list[corpus.Example]
     x: np.ndarray  # all examples, machine included
     labels: dict[str, np.ndarray]
+    unseen: np.ndarray  # rows the current model was not trained on (corrections made since)
 
-    def head(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+    def mask(self, name: str) -> np.ndarray:
         kind = self.labels["kind"]
         if name == "formality":
-            mask = kind == "complaint"
-        elif name == "language":
-            mask = self.labels["language"] != ""
-        else:
-            mask = np.isin(kind, HUMAN)
+            return kind == "complaint"
+        if name == "language":
+            return self.labels["language"] != ""
+        return np.isin(kind, HUMAN)
+
+    def head(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        mask = self.mask(name)
         return self.x[mask], self.labels[name][mask]
 
 
-def read(root: Path, extra: Sequence[Path] = ()) -> Data:
-    """The corpus at `root` plus folders of the same format (e.g. exported staff corrections)."""
+def read(root: Path, extra: Sequence[Path] = (), unseen: Sequence[Path] = ()) -> Data:
+    """The corpus at `root` plus folders of the same format (exported staff corrections); the rows
+    of the `unseen` folders are marked as new to the current model."""
     examples = corpus.load(root)
+    new = [False] * len(examples)
     for folder in extra:
-        examples += corpus.load(folder)
+        found = corpus.load(folder)
+        examples += found
+        new += [folder in unseen] * len(found)
     pairs = [corpus.own_words(example) for example in examples]
     labels = {
         "kind": np.array([e.kind for e in examples], dtype=object),
@@ -62,7 +69,7 @@ def read(root: Path, extra: Sequence[Path] = ()) -> Data:
         "formality": np.array([e.formality for e in examples], dtype=object),
         "language": np.array([e.language for e in examples], dtype=object),
     }
-    return Data(examples, rows(pairs), labels)
+    return Data(examples, rows(pairs), labels, np.array(new, dtype=bool))
 
 
 def corpus_hash(root: Path, examples: list[corpus.Example]) -> str:
@@ -83,14 +90,19 @@ class TrainResult:
 
 
 def train(root: Path, models: Path, force: bool = False, version: str | None = None, extra: Sequence[Path] = (),
-          promote: bool = True, progress: Callable[[int, str], None] | None = None) -> TrainResult:
+          promote: bool = True, progress: Callable[[int, str], None] | None = None,
+          unseen: Sequence[Path] = (), card_extra: dict[str, Any] | None = None) -> TrainResult:
     """Cross-validate, fit and save a new version; promote it when no head is worse than the current
     model on the same folds (or `force`), unless `promote` is False (the admin decides later).
-    `extra` folders (staff corrections in the corpus format) are trained on with the corpus."""
+
+    `extra` folders (staff corrections in the corpus format) are trained on with the corpus. On
+    each fold the current version's pipeline is trained without the `unseen` folders (corrections
+    made since it was trained) and the new one with them, and both are scored on the same held-out
+    rows: the comparison says whether the corrections (and any change in the code) helped."""
     started = time.perf_counter()
     report_progress = progress or (lambda _percent, _message: None)
     report_progress(2, "reading the corpus")
-    data = read(root, extra)
+    data = read(root, extra, unseen)
     corrections = len(data.examples) - len(corpus.load(root))
     try:
         current: Classifier | None = registry.load(models)
@@ -105,7 +117,8 @@ def train(root: Path, models: Path, force: bool = False, version: str | None = N
         reports[head] = report(y, predicted, confidence, classes)
         old = None
         if current is not None and head in current.heads:
-            old_pred, old_conf = cross_validate(lambda h=head: current.pipeline(h), x, y)
+            old_pred, old_conf = cross_validate(lambda h=head: current.pipeline(h), x, y,
+                                                withhold=data.unseen[data.mask(head)])
             old = report(y, old_pred, old_conf, classes).macro_f1
         comparison[head] = (reports[head].macro_f1, old)
     report_progress(88, "fitting the new version on all messages")
@@ -130,6 +143,7 @@ def train(root: Path, models: Path, force: bool = False, version: str | None = N
         "thresholds": thresholds,
         "compared_with": current.version if current else None,
         "worse": worse,
+        **(card_extra or {}),
     }
     classifier = Classifier(features=features, heads=heads, thresholds=thresholds)
     report_progress(96, "saving the new version")
