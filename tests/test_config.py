@@ -47,6 +47,8 @@ def test_example_config_is_valid(tmp_path: Path) -> None:
          'password_env = "P"\nsecurity = "ssl"\n', "organisations.a.mailbox.security"),
         ('[database]\nurl = 5\n[organisations.a]\nname = "A"\naddresses = ["k@a.example"]\n' + MAILDIR, "database.url"),
         ("[organisations]\n", "organisations"),
+        (ORG + MAILDIR + '[organisations.b]\nname = "B"\naddresses = ["k@b.example"]\n[organisations.b.mailbox]\n'
+         'type = "maildir"\npath = "n"\n', "organisations.b.reference_prefix: 'KL' is also the prefix of a"),
         ("this is = = not toml", "not valid TOML"),
     ],
 )

@@ -153,6 +153,8 @@ def poll(config_path: Path, once: bool) -> None:
 
 
 def _summary(result: PollResult) -> str:
+    if result.busy:
+        return f"{result.organisation}: another worker is polling this mailbox right now; left to it"
     total = sum(result.counts.values())
     parts = ", ".join(f"{n} {k}" for k, n in sorted(result.counts.items()))
     stopped = " (stopped early)" if result.stopped else ""

@@ -180,6 +180,9 @@ class Parsing(_Strict):
 
 class Processing(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    # A worker polling a mailbox holds a lease on it for this long, renewed after every batch; a
+    # worker that dies loses it when it runs out and another worker takes the mailbox over.
+    lease_seconds: Annotated[float, Field(ge=5, le=3600)] = 300.0
 
 
 class Model(_Strict):
@@ -269,9 +272,14 @@ class Settings(_Strict):
     def _at_least_one(cls, orgs: dict[str, Organisation]) -> dict[str, Organisation]:
         if not orgs:
             raise ValueError("at least one [organisations.<id>] table is needed")
-        for key in orgs:
+        prefixes: dict[str, str] = {}
+        for key, org in orgs.items():
             if not key.replace("-", "").replace("_", "").isalnum():
                 raise ValueError(f"organisation id {key!r} may hold only letters, digits, - and _")
+            if org.reference_prefix in prefixes:  # references must say which organisation a case is of
+                raise ValueError(f"organisations.{key}.reference_prefix: {org.reference_prefix!r} is also the prefix "
+                                 f"of {prefixes[org.reference_prefix]}; give each organisation its own")
+            prefixes[org.reference_prefix] = key
         return orgs
 
     def organisation(self, org_id: str) -> Organisation:

@@ -171,6 +171,7 @@ class PollResult:
     rows: list[filing.Filed] = field(default_factory=list)
     moved: int = 0
     stopped: bool = False
+    busy: bool = False  # another worker was polling this mailbox
 
 
 def context_for(org: Organisation, settings: Settings, session: Session,
@@ -189,7 +190,8 @@ def mailbox_key(org: Organisation, box: Mailbox) -> str:
 
 
 def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], settings: Settings,
-             stop: threading.Event | None = None, classifier: Classifier | None = None) -> PollResult:
+             stop: threading.Event | None = None, classifier: Classifier | None = None,
+             renew: Callable[[], bool] | None = None) -> PollResult:
     """One poll of an opened mailbox: finish unfinished moves, retry quarantined messages,
     then fetch, process, commit and move new mail batch by batch."""
     result = PollResult(org.id)
@@ -223,6 +225,10 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
                 break
         result.moved += _move(box, sessions, folder, pending)
         if stop is not None and stop.is_set():
+            result.stopped = True
+            break
+        if renew is not None and not renew():  # another worker took the mailbox over: leave it to them
+            log.warning("event=lease_lost mailbox=%s (stopping this poll)", key)
             result.stopped = True
             break
     return result

@@ -5,8 +5,11 @@ the message in hand."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
+import uuid
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,7 +20,8 @@ from triage.config import Organisation, Settings
 from triage.errors import ServerError
 from triage.mailboxes import open_mailbox
 from triage.outbox import Sender, transport_for
-from triage.pipeline import PollResult, run_once
+from triage.pipeline import PollResult, mailbox_key, run_once
+from triage.store import repo
 from triage.store.repo import now
 from triage.training import registry
 from triage.training.model import Classifier
@@ -65,8 +69,9 @@ class Poller:
         if self.stop.is_set():
             return None
         try:
-            with open_mailbox(self.org) as box:
-                result = run_once(self.org, box, self.sessions, self.settings, self.stop, self.model.get())
+            result = poll_org(self.org, self.sessions, self.settings, self.stop, self.model.get())
+            if result is None:
+                return None
         except (ServerError, SQLAlchemyError) as exc:
             message = str(exc).splitlines()[0]
             if message != self.failing:
@@ -82,14 +87,42 @@ class Poller:
         return result
 
 
+WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def poll_org(org: Organisation, sessions: sessionmaker[Session], settings: Settings, stop: threading.Event,
+             classifier: Classifier | None) -> PollResult | None:
+    """Poll one organisation's mailbox under a lease, so that of several workers (on one or more
+    machines, one PostgreSQL) only one polls it at a time. None when another worker holds it."""
+    seconds = settings.processing.lease_seconds
+    with open_mailbox(org) as box:
+        key = mailbox_key(org, box)
+        with sessions.begin() as session:
+            holder = repo.claim_lease(session, key, org.id, WORKER, seconds)
+        if holder is not None:
+            log.debug("event=mailbox_busy mailbox=%s holder=%s", key, holder)
+            return None
+
+        def renew() -> bool:
+            with sessions.begin() as session:
+                return repo.claim_lease(session, key, org.id, WORKER, seconds) is None
+
+        try:
+            return run_once(org, box, sessions, settings, stop, classifier, renew)
+        finally:
+            with sessions.begin() as session:
+                repo.release_lease(session, key, WORKER)
+
+
 def poll_all(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None,
              classifier: Classifier | None = None) -> list[PollResult]:
-    """One cycle over every organisation; server errors propagate (used by `poll --once`)."""
+    """One cycle over every organisation; server errors propagate (used by `poll --once`). A
+    mailbox another worker is polling right now is left to it."""
     stop = stop or threading.Event()
     results = []
     for org in settings.organisations.values():
-        with open_mailbox(org) as box:
-            results.append(run_once(org, box, sessions, settings, stop, classifier))
+        result = poll_org(org, sessions, settings, stop, classifier)
+        results.append(result if result is not None else PollResult(org.id, busy=True))
         if stop.is_set():
             break
     return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select, update
@@ -126,6 +126,36 @@ def mark_moved(session: Session, ids: Iterable[int]) -> None:
         session.execute(update(Message).where(Message.id.in_(ids)).values(moved_at=now()))
 
 
+def claim_lease(session: Session, mailbox: str, organisation: str, owner: str, seconds: float) -> str | None:
+    """Take (or renew) the lease on a mailbox for `owner`. Returns None when taken, else who holds
+    it. The row is locked with SKIP LOCKED, so two workers never wait on each other."""
+    moment = now()
+    stmt = select(MailboxState).where(MailboxState.mailbox == mailbox).with_for_update(skip_locked=True)
+    state = session.scalar(stmt)
+    if state is None:
+        if session.get(MailboxState, mailbox) is not None:  # there, but locked by a worker claiming it now
+            return "another worker"
+        try:
+            with session.begin_nested():
+                session.add(MailboxState(mailbox=mailbox, organisation=organisation, uidvalidity=0, last_uid="",
+                                         lease_owner=owner, lease_until=moment + timedelta(seconds=seconds)))
+        except IntegrityError:
+            return "another worker"
+        return None
+    until = state.lease_until
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=moment.tzinfo)
+    if state.lease_owner not in (None, owner) and until is not None and until > moment:
+        return state.lease_owner
+    state.lease_owner, state.lease_until = owner, moment + timedelta(seconds=seconds)
+    return None
+
+
+def release_lease(session: Session, mailbox: str, owner: str) -> None:
+    session.execute(update(MailboxState).where(MailboxState.mailbox == mailbox, MailboxState.lease_owner == owner)
+                    .values(lease_owner=None, lease_until=None))
+
+
 def record_poll(session: Session, mailbox: str, organisation: str, uidvalidity: int, last_uid: str) -> int | None:
     """Store the mailbox state; return the previous UIDVALIDITY when it changed."""
     state = session.get(MailboxState, mailbox)
@@ -133,7 +163,7 @@ def record_poll(session: Session, mailbox: str, organisation: str, uidvalidity: 
         session.add(MailboxState(mailbox=mailbox, organisation=organisation, uidvalidity=uidvalidity,
                                  last_uid=last_uid, last_poll_at=now()))
         return None
-    previous = state.uidvalidity if state.uidvalidity != uidvalidity else None
+    previous = state.uidvalidity if state.uidvalidity not in (uidvalidity, 0) else None  # 0: made by a lease
     state.uidvalidity = uidvalidity
     if last_uid:
         state.last_uid = last_uid

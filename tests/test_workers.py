@@ -1,0 +1,183 @@
+"""Several workers against one PostgreSQL: mailbox leases (SKIP LOCKED, expiry, take-over), and
+three `triage run` processes over two organisations' Dovecot mailboxes and one SMTP server while
+1 000 messages arrive: every message becomes exactly one record, every acknowledgement is sent
+exactly once."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, imap_mailbox, sessions_for, settings_for, smtp_table
+from servers import Dovecot, SmtpServer
+from sqlalchemy import func, select, update
+
+from triage.store import migrate, repo
+from triage.store.models import Acknowledgement, Case, MailboxState, Message
+
+
+def test_a_lease_keeps_a_mailbox_to_one_worker_until_it_expires(db_url: str) -> None:
+    engine = repo.open_engine(db_url)
+    migrate.ensure_current(engine)
+    sessions = repo.session_factory(engine)
+    with sessions.begin() as s:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) is None
+    with sessions.begin() as s:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60) == "worker-a"
+    with sessions.begin() as s:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) is None  # a renewal
+    with sessions.begin() as s:  # worker-a dies: its lease runs out
+        s.execute(update(MailboxState).values(lease_until=repo.now() - timedelta(seconds=1)))
+    with sessions.begin() as s:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60) is None
+    with sessions.begin() as s:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) == "worker-b"  # its renewal now fails
+        repo.release_lease(s, "org/INBOX", "worker-a")  # releasing what it no longer holds changes nothing
+    with sessions.begin() as s:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) == "worker-b"
+        repo.release_lease(s, "org/INBOX", "worker-b")
+    with sessions.begin() as s:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) is None
+    engine.dispose()
+
+
+def test_a_locked_lease_row_is_skipped_not_waited_for(pg_url: str) -> None:
+    engine = repo.open_engine(pg_url)
+    migrate.ensure_current(engine)
+    sessions = repo.session_factory(engine)
+    with sessions.begin() as s:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) is None
+        s.execute(update(MailboxState).values(lease_until=repo.now() - timedelta(seconds=1)))
+    holder = sessions()
+    holder.begin()
+    assert repo.claim_lease(holder, "org/INBOX", "org", "worker-a", 60) is None  # row locked, not committed
+    started = time.monotonic()
+    with sessions.begin() as s:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60) == "another worker"
+    assert time.monotonic() - started < 2
+    holder.rollback()
+    holder.close()
+    engine.dispose()
+
+
+def _messages(n: int, org: str) -> list[bytes]:
+    """Real-looking mail: the hand-written training corpus, each copy with its own sender, so that
+    no rate limit or duplicate check hides a doubled acknowledgement."""
+    corpus = sorted((ROOT / "models" / "corpus" / "mail").rglob("*.eml"))
+    out = []
+    for i in range(n):
+        raw = corpus[i % len(corpus)].read_bytes()
+        head, sep, body = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
+        head = re.sub(rb"(?im)^(from|reply-to|message-id):.*(\r?\n[ \t].*)*\r?\n?", b"", head + b"\n").rstrip()
+        nl = b"\r\n" if b"\r\n" in raw else b"\n"
+        extra = nl.join([f"From: Inwoner {org}-{i} <inwoner.{org}.{i}@example.nl>".encode(),
+                         f"Message-ID: <{org}-{i}@load.example.nl>".encode()])
+        out.append(head + nl + extra + sep + body)
+    return out
+
+
+def _config(tmp_path: Path, pg_url: str, dovecot: Dovecot, smtp: SmtpServer, users: dict[str, str]) -> Path:
+    orgs = "".join(f"""
+[organisations.{org}]
+name = "Organisatie {org}"
+reference_prefix = "{org.upper()}"
+addresses = ["klachten@{org}.example"]
+domains = ["{org}.example"]
+poll_interval = 1
+
+[organisations.{org}.mailbox]
+{imap_mailbox(dovecot, user, batch_size=50)}""" for org, user in users.items())
+    path = tmp_path / "triage.toml"
+    path.write_text(f"""
+[database]
+url = "{pg_url}"
+
+{smtp_table(smtp)}
+[outbox]
+interval = 0.5
+backoff = 0.5
+
+[processing]
+lease_seconds = 30
+
+[logging]
+level = "INFO"
+{orgs}""", encoding="utf-8")
+    return path
+
+
+@pytest.mark.timeout(600)
+def test_three_workers_two_organisations_one_database_exactly_once(
+        tmp_path: Path, pg_url: str, dovecot: Dovecot, smtp_server: SmtpServer) -> None:
+    users = {"alfa": f"alfa-{tmp_path.name[-8:]}", "beta": f"beta-{tmp_path.name[-8:]}"}
+    config = _config(tmp_path, pg_url, dovecot, smtp_server, users)
+    settings = settings_for(config)
+    sessions = sessions_for(settings)  # schema first, so that the workers do not race to create it
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    log_files = [tmp_path / f"worker-{n}.log" for n in range(3)]  # files, not pipes: a full pipe blocks a writer
+    workers = [subprocess.Popen([sys.executable, "-m", "triage.cli", "run", "--config", str(config)], cwd=tmp_path,
+                                env=env, stdout=subprocess.DEVNULL, stderr=path.open("w"), text=True)
+               for path in log_files]
+    per_org = int(os.environ.get("TRIAGE_LOAD_PER_ORG", "500"))
+    try:
+        def deliver(org: str) -> None:  # mail keeps arriving while the workers run
+            batch = _messages(per_org, org)
+            for start in range(0, per_org, 50):
+                dovecot.append(users[org], batch[start : start + 50])
+                time.sleep(0.2)
+
+        senders = [threading.Thread(target=deliver, args=(org,)) for org in users]
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join()
+        deadline = time.monotonic() + float(os.environ.get("TRIAGE_LOAD_WAIT", "240"))
+        while time.monotonic() < deadline:
+            with sessions() as s:
+                records = s.scalar(select(func.count()).select_from(Message)) or 0
+                waiting = s.scalar(select(func.count()).select_from(Acknowledgement).where(
+                    Acknowledgement.status.in_(("pending", "sending")))) or 0
+            if records >= 2 * per_org and waiting == 0 and all(not dovecot.uids(u) for u in users.values()):
+                break
+            assert all(w.poll() is None for w in workers), "a worker died"
+            time.sleep(1)
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.wait()
+        logs = [path.read_text() for path in log_files]
+    assert all(w.returncode == 0 for w in workers), logs
+    assert all(not dovecot.uids(u) for u in users.values()), "mail left in an inbox"
+    with sessions() as s:
+        messages = list(s.scalars(select(Message)))
+        assert len(messages) == 2 * per_org
+        assert Counter(m.disposition for m in messages)["duplicate"] == 0
+        assert len({(m.mailbox, m.uid) for m in messages}) == len(messages)
+        assert all(m.moved_at is not None for m in messages)
+        cases = list(s.scalars(select(Case)))
+        assert len({c.reference for c in cases}) == len(cases)
+        assert sum(1 for m in messages if m.case_id is not None and m.disposition in ("filed", "review")) == len(cases)
+        rows = list(s.scalars(select(Acknowledgement)))
+        assert len(rows) == len(cases) and len({r.case_id for r in rows}) == len(rows)
+        sent = {r.message_id for r in rows if r.status == "sent"}
+        assert len(sent) > 0.9 * len(cases)
+    received = Counter(m["Message-ID"] for m in smtp_server.sink.messages())
+    doubled = [mid for mid, n in received.items() if n > 1]
+    assert doubled == [], f"sent twice: {doubled[:5]}"
+    assert set(received) == sent
+    worked = [sum(1 for line in log.splitlines() if "event=message " in line) for log in logs]
+    assert sum(worked) == 2 * per_org, worked  # no message was handled by two workers
