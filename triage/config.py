@@ -37,6 +37,10 @@ class ImapMailbox(_Strict):
     batch_size: Annotated[int, Field(ge=1, le=5000)] = 200
     timeout: Annotated[float, Field(gt=0)] = 30.0
     verify_certificate: bool = True
+    # Wait for new mail with IMAP IDLE where the server has it, and poll at once when it comes;
+    # the IDLE command is re-issued every idle_renew seconds (servers drop it after 29 minutes).
+    idle: bool = True
+    idle_renew: Annotated[float, Field(ge=10, le=1700)] = 600.0
 
     @property
     def effective_port(self) -> int:

@@ -4,20 +4,24 @@ the message in hand."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 import signal
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from types import FrameType
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage.config import Organisation, Settings
-from triage.errors import ServerError
+from triage.config import ImapMailbox, Organisation, Settings
+from triage.errors import ConfigError, ServerError
 from triage.mailboxes import open_mailbox
 from triage.outbox import Sender, transport_for
 from triage.pipeline import PollResult, mailbox_key, run_once
@@ -87,6 +91,45 @@ class Poller:
         return result
 
 
+class Idler:
+    """Waits for new mail with IMAP IDLE on its own connection and wakes the poll job as soon as
+    it comes (polling at the interval stays the fallback). Re-issues IDLE every `idle_renew`
+    seconds; a lost connection is retried with backoff and logged once, and once when it is back."""
+
+    def __init__(self, org: Organisation, stop: threading.Event, wake: Callable[[], None]) -> None:
+        self.org, self.stop, self.wake = org, stop, wake
+        self.failing: str | None = None
+
+    def run(self) -> None:
+        from triage.mailboxes.imap import ImapBox
+
+        settings = self.org.mailbox
+        assert isinstance(settings, ImapMailbox)
+        backoff = 1.0
+        while not self.stop.is_set():
+            try:
+                with ImapBox(settings) as box:
+                    if not box.supports_idle():
+                        log.info("event=idle_unsupported organisation=%s (polling every %ss)", self.org.id,
+                                 self.org.poll_interval)
+                        return
+                    if self.failing:
+                        log.info("event=idle_recovered organisation=%s", self.org.id)
+                        self.failing = None
+                    backoff = 1.0
+                    while not self.stop.is_set():
+                        if box.wait_for_mail(settings.folder, settings.idle_renew, self.stop):
+                            self.wake()
+            except (ServerError, ConfigError) as exc:
+                message = str(exc).splitlines()[0]
+                if message != self.failing:
+                    log.error("event=idle_failed organisation=%s error=%r (retrying with backoff)", self.org.id,
+                              message)
+                self.failing = message
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, 60.0)
+
+
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
@@ -145,17 +188,33 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     model = CurrentModel(settings, classifier)
+    sending = transport_for(settings) is not None
+
+    def wake(job_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            scheduler.modify_job(job_id, next_run_time=now())
+
     for org in settings.organisations.values() if poll else ():
         poller = Poller(org, sessions, settings, stop, model)
-        scheduler.add_job(poller.poll, "interval", seconds=org.poll_interval, id=f"poll:{org.id}",
+
+        def poll_then_send(poller: Poller = poller) -> None:
+            result = poller.poll()
+            if sending and result is not None and any(r.disposition in ("filed", "review") for r in result.rows):
+                wake("send")  # the acknowledgements go out now, not at the send job's next turn
+
+        scheduler.add_job(poll_then_send, "interval", seconds=org.poll_interval, id=f"poll:{org.id}",
                           name=f"poll {org.id}", next_run_time=now())
     sender = Sender(settings, sessions)
-    if transport_for(settings) is None:
+    if not sending:
         log.warning("event=no_smtp (acknowledgements are written to the outbox table but not sent: add [smtp])")
     else:
         scheduler.add_job(sender.run, "interval", seconds=settings.outbox.interval, id="send", name="send",
                           next_run_time=now())
     scheduler.start()
+    for org in settings.organisations.values() if poll else ():
+        if isinstance(org.mailbox, ImapMailbox) and org.mailbox.idle:
+            idler = Idler(org, stop, functools.partial(wake, f"poll:{org.id}"))
+            threading.Thread(target=idler.run, name=f"idle-{org.id}", daemon=True).start()
     log.info("event=started organisations=%s", ",".join(settings.organisations))
     try:
         while not stop.wait(1.0):

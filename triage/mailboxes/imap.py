@@ -103,6 +103,26 @@ class ImapBox:
         self._selected = folder
         return info
 
+    def supports_idle(self) -> bool:
+        return bool(self._call("CAPABILITY", self.client.has_capability, "IDLE"))
+
+    def wait_for_mail(self, folder: str, seconds: float, stop: Any) -> bool:
+        """IMAP IDLE on `folder` for up to `seconds` (checked every second so that `stop`, an
+        Event, ends it quickly). True as soon as the server reports new mail (EXISTS or RECENT)."""
+        self._select(folder)
+        client = self.client
+        self._call("IDLE", client.idle)
+        try:
+            waited = 0.0
+            while waited < seconds and not stop.is_set():
+                responses = self._call("IDLE", client.idle_check, 1.0)
+                waited += 1.0
+                if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses if isinstance(r, tuple)):
+                    return True
+            return False
+        finally:
+            self._call("DONE", client.idle_done)
+
     def uidvalidity(self, folder: str) -> int:
         return int(self._select(folder)[b"UIDVALIDITY"])
 
