@@ -183,6 +183,8 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+    # A job woken while it runs is skipped, which is what we want: its own run picks the work up.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     scheduler = BackgroundScheduler(
         timezone="Europe/Amsterdam",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
