@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,26 @@ from mails import plain
 COMMANDS = [[], ["check-config"], ["db"], ["db", "upgrade"], ["poll"], ["run"], ["send"], ["demo"], ["corpus"],
             ["corpus", "check"], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"],
             ["retrain"], ["corrections"], ["corrections", "export"]]
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _run_until_sigterm(args: list[str], cwd: Path, work: Callable[[], None]) -> tuple[int, str]:
+    """Run `triage ARGS` in the background while `work` runs, then stop it with SIGTERM."""
+    proc = subprocess.Popen([sys.executable, "-m", "triage.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        work()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, err
 
 
 def triage(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -78,22 +99,14 @@ def test_run_polls_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     box = mailbox.Maildir(tmp_path / "mail", create=True)
     for n in range(3):
         box.add(plain(n))
-    proc = subprocess.Popen([sys.executable, "-m", "triage.cli", "run"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    try:
-        deadline = time.monotonic() + 60
-        while len(box) and time.monotonic() < deadline:
-            time.sleep(0.2)
+    def work() -> None:
+        _wait_for(lambda: not len(box))
         box.add(plain(10))  # arrives while running: the next poll (1 s interval) takes it
-        while len(box) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        _wait_for(lambda: not len(box))
         assert len(box) == 0
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+
+    returncode, err = _run_until_sigterm(["run"], tmp_path, work)
+    assert returncode == 0, err
     assert "event=stopping signal=SIGTERM" in err and "event=stopped" in err
     assert err.count("event=message") == 4
 
@@ -127,18 +140,9 @@ def test_send_once_and_send_loop_deliver_each_acknowledgement_once(tmp_path: Pat
     assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["ack.KL-2026-000001.0_debrug.example.eml"]
     box.add(plain(2))
     assert triage("poll", "--once", cwd=tmp_path).returncode == 0
-    proc = subprocess.Popen([sys.executable, "-m", "triage.cli", "send", "--loop"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while len(list((tmp_path / "outbox").glob("*.eml"))) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    returncode, err = _run_until_sigterm(
+        ["send", "--loop"], tmp_path, lambda: _wait_for(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) >= 2))
+    assert returncode == 0, err
     assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == [
         "ack.KL-2026-000001.0_debrug.example.eml", "ack.KL-2026-000002.0_debrug.example.eml"]
     assert err.count("event=ack_sent") == 1 and "event=message" not in err  # it only sends

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import smtplib
-import socket
 import ssl
 import tempfile
 from dataclasses import dataclass, field
@@ -153,15 +152,11 @@ class SendResult:
     references: list[str] = field(default_factory=list)
 
 
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def send_once(settings: Settings, sessions: sessionmaker[Session], transport: Transport,
               worker: str | None = None) -> SendResult:
     """Claim due rows and deliver them. Raises ServerError (after giving the rows back) when the
     server cannot be reached; the rows go out on a later run, each once."""
-    worker = worker or _worker_id()
+    worker = worker or repo.WORKER_ID
     result = SendResult()
     with sessions.begin() as session:
         ids = [row.id for row in acks.claim(session, worker, settings.outbox, repo.now())]
@@ -219,7 +214,7 @@ class Sender:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
         self.settings, self.sessions = settings, sessions
         self.failing: str | None = None
-        self.worker = _worker_id()
+        self.worker = repo.WORKER_ID
 
     def run(self) -> SendResult | None:
         transport = transport_for(self.settings)

@@ -7,11 +7,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import signal
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 from types import FrameType
 
@@ -130,9 +127,6 @@ class Idler:
                 backoff = min(backoff * 2, 60.0)
 
 
-WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
 def poll_org(org: Organisation, sessions: sessionmaker[Session], settings: Settings, stop: threading.Event,
              classifier: Classifier | None) -> PollResult | None:
     """Poll one organisation's mailbox under a lease, so that of several workers (on one or more
@@ -141,20 +135,20 @@ def poll_org(org: Organisation, sessions: sessionmaker[Session], settings: Setti
     with open_mailbox(org) as box:
         key = mailbox_key(org, box)
         with sessions.begin() as session:
-            holder = repo.claim_lease(session, key, org.id, WORKER, seconds)
+            holder = repo.claim_lease(session, key, org.id, repo.WORKER_ID, seconds)
         if holder is not None:
             log.debug("event=mailbox_busy mailbox=%s holder=%s", key, holder)
             return None
 
         def renew() -> bool:
             with sessions.begin() as session:
-                return repo.claim_lease(session, key, org.id, WORKER, seconds) is None
+                return repo.claim_lease(session, key, org.id, repo.WORKER_ID, seconds) is None
 
         try:
             return run_once(org, box, sessions, settings, stop, classifier, renew)
         finally:
             with sessions.begin() as session:
-                repo.release_lease(session, key, WORKER)
+                repo.release_lease(session, key, repo.WORKER_ID)
 
 
 def poll_all(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import email.utils
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -26,44 +26,49 @@ def recent_to(session: Session, recipient: str, now: datetime) -> int:
         Acknowledgement.created_at >= now - timedelta(hours=24))) or 0
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives back naive UTC
-
-
 def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome) -> Acknowledgement:
-    """Set the case's due date and write its acknowledgement row: pending, or suppressed with why.
-    A message that cannot be written (hostile input) is recorded as failed; the poll goes on."""
+    """Set the case's due date and write its acknowledgement row: pending, or suppressed with why."""
     resolved = outcome.resolved
     assert resolved is not None
-    now, received = repo.now(), _utc(case.received_at)
-    plan = acknowledge.plan(org, outcome.prediction, received)
+    plan = acknowledge.plan(org, outcome.prediction, case.received_at)
     case.due_date, case.term, case.due_is_latest = plan.due, str(plan.term), plan.due_is_latest
     recipient = resolved.complainant if case.complainant else None
     if not org.acknowledge.enabled:
         why = "acknowledgements are switched off for this organisation"
     else:
+        now = repo.now()
         count = recent_to(session, recipient.addr[:320], now) if recipient else 0
-        why = acknowledge.suppression(recipient, org.own(), received, now, org.acknowledge.max_age_days,
+        why = acknowledge.suppression(recipient, org.own(), case.received_at, now, org.acknowledge.max_age_days,
                                       count, org.acknowledge.per_recipient_per_day)
-    row = Acknowledgement(organisation=org.id, case_id=case.id, nonce=0, status=SUPPRESSED if why else PENDING,
-                          reason=why, recipient=recipient.addr[:320] if recipient else "", sender=org.ack_from(),
-                          template=f"{plan.language}/{plan.template}", due_date=plan.due, attempts=0, created_at=now,
-                          message_id=ack_message_id(case.reference, acknowledge.sender_domain(org), "0"))
-    if recipient is not None and not why:
+    letter = None
+    if recipient is not None:
         forwarded = resolved.forwarded_by is not None
         letter = acknowledge.Letter(
-            reference=case.reference, recipient=recipient, subject=resolved.subject, received=received,
+            reference=case.reference, recipient=recipient, subject=resolved.subject, received=case.received_at,
             original_message_id="" if forwarded else resolved.mail.message_id,
             original_references=() if forwarded else resolved.mail.references, forwarded_by_staff=forwarded)
+    return write(session, org, case, plan, letter, nonce=0, why=why)
+
+
+def write(session: Session, org: Organisation, case: Case, plan: acknowledge.Plan,
+          letter: acknowledge.Letter | None, nonce: int, why: str = "", actor: str = "worker") -> Acknowledgement:
+    """One acknowledgement row of a case: rendered and pending, or suppressed with `why`. One that
+    cannot be rendered (hostile input) is recorded as failed; the caller goes on."""
+    now = repo.now()
+    row = Acknowledgement(organisation=org.id, case_id=case.id, nonce=nonce, status=SUPPRESSED if why else PENDING,
+                          reason=why, recipient=letter.recipient.addr[:320] if letter else "", sender=org.ack_from(),
+                          template=f"{plan.language}/{plan.template}", due_date=plan.due, attempts=0, created_at=now,
+                          message_id=ack_message_id(case.reference, acknowledge.sender_domain(org), str(nonce)))
+    if letter is not None and not why:
         try:
-            message = acknowledge.compose(org, letter, plan, now)
+            message = acknowledge.compose(org, letter, plan, now, nonce)
             row.subject, row.raw = str(message["Subject"])[:2000], message.as_bytes()
         except Exception as exc:  # a template or header that cannot be written must not stop the poll
             row.status, row.reason = FAILED, f"could not write the acknowledgement: {type(exc).__name__}: {exc}"
     session.add(row)
     session.flush()
-    repo.audit(session, "ack." + row.status, organisation=org.id, case_id=case.id, reason=row.reason,
-               template=row.template, due=plan.due.isoformat())
+    repo.audit(session, "ack." + row.status, actor=actor, organisation=org.id, case_id=case.id, reason=row.reason,
+               template=row.template, due=plan.due.isoformat(), nonce=nonce)
     return row
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from triage.errors import ConfigError, ServerError
 from triage.store.models import AuditLog, Case, MailboxState, Message, RawBlob, ReferenceCounter
 
+# Who claims leases and outbox rows: this process, unique across machines and restarts.
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 log = logging.getLogger(__name__)
 
 
@@ -143,8 +148,6 @@ def claim_lease(session: Session, mailbox: str, organisation: str, owner: str, s
             return "another worker"
         return None
     until = state.lease_until
-    if until is not None and until.tzinfo is None:
-        until = until.replace(tzinfo=moment.tzinfo)
     if state.lease_owner not in (None, owner) and until is not None and until > moment:
         return state.lease_owner
     state.lease_owner, state.lease_until = owner, moment + timedelta(seconds=seconds)

@@ -8,7 +8,7 @@ import csv
 import email
 import email.policy
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from triage.config import Organisation
-from triage.domain import Address, Prediction, ack_message_id
+from triage.domain import Address, Prediction
 from triage.errors import ConfigError
 from triage.stages import acknowledge
 from triage.store import acks, repo
@@ -135,18 +135,14 @@ def counts(session: Session, f: Filters) -> dict[str, dict[str, int]]:
 def _case_item(case: Case, failed: set[int]) -> Item:
     status = "ack_failed" if case.id in failed else case.status
     return Item("case", case.id, case.organisation, case.reference, case.subject,
-                case.complainant or "", _utc(case.received_at), case.due_date, status, case.review_reason,
+                case.complainant or "", case.received_at, case.due_date, status, case.review_reason,
                 {h: getattr(case, h) for h in LABELS}, dict(case.confidences or {}))
 
 
 def _message_item(msg: Message) -> Item:
     kind = "quarantined" if msg.disposition == "quarantined" else "machine"
-    return Item(kind, msg.id, msg.organisation, "", msg.subject, msg.sender or "", _utc(msg.received_at), None,
+    return Item(kind, msg.id, msg.organisation, "", msg.subject, msg.sender or "", msg.received_at, None,
                 kind, msg.error or msg.reason)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def queue(session: Session, f: Filters, per_page: int = PER_PAGE) -> tuple[list[Item], int]:
@@ -226,7 +222,7 @@ def correct(session: Session, org: Organisation, case: Case, user: str, labels: 
             setattr(case, head, new)
     prediction = Prediction(kind=labels["kind"], topic=labels["topic"], formality=labels["formality"], sure=True,
                             language=_language(session, case))
-    plan = acknowledge.plan(org, prediction, _utc(case.received_at))
+    plan = acknowledge.plan(org, prediction, case.received_at)
     case.due_date, case.term, case.due_is_latest = plan.due, str(plan.term), False
     case.status, case.review_reason = "open", ""
     repo.audit(session, "case.corrected" if changed else "case.confirmed", actor=user, organisation=case.organisation,
@@ -242,23 +238,12 @@ def send_corrected_ack(session: Session, org: Organisation, case: Case, user: st
     opening = min(case.messages, key=lambda m: (m.received_at, m.id))
     prediction = Prediction(kind=case.kind or "complaint", topic=case.topic or "service",
                             formality=case.formality or "informal", sure=True, language=_language(session, case))
-    plan = acknowledge.plan(org, prediction, _utc(case.received_at))
-    nonce = max(r.nonce for r in rows) + 1
+    plan = acknowledge.plan(org, prediction, case.received_at)
     letter = acknowledge.Letter(reference=case.reference, recipient=Address(case.complainant, case.complainant_name),
-                                subject=case.subject, received=_utc(case.received_at),
+                                subject=case.subject, received=case.received_at,
                                 original_message_id="" if case.forwarded_by else opening.message_id,
                                 forwarded_by_staff=bool(case.forwarded_by))
-    now = repo.now()
-    message = acknowledge.compose(org, letter, plan, now, nonce)
-    row = Acknowledgement(organisation=org.id, case_id=case.id, nonce=nonce, status=acks.PENDING,
-                          reason=f"corrected by {user}", recipient=case.complainant, sender=org.ack_from(),
-                          message_id=ack_message_id(case.reference, acknowledge.sender_domain(org), str(nonce)),
-                          template=f"{plan.language}/{plan.template}", due_date=plan.due,
-                          subject=str(message["Subject"]), raw=message.as_bytes(), attempts=0, created_at=now)
-    session.add(row)
-    session.flush()
-    repo.audit(session, "ack.corrected", actor=user, organisation=org.id, case_id=case.id, due=plan.due.isoformat())
-    return row
+    return acks.write(session, org, case, plan, letter, nonce=max(r.nonce for r in rows) + 1, actor=user)
 
 
 def replay(session: Session, message_id: int, user: str) -> Message:

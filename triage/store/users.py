@@ -58,8 +58,7 @@ def wait_needed(user: User, now: datetime) -> float:
     if user.failed_logins < FREE_FAILURES or user.last_failed_at is None:
         return 0.0
     delay = min(2.0 ** (user.failed_logins - FREE_FAILURES + 1), 300.0)
-    last = user.last_failed_at if user.last_failed_at.tzinfo else user.last_failed_at.replace(tzinfo=now.tzinfo)
-    return max(0.0, (last + timedelta(seconds=delay) - now).total_seconds())
+    return max(0.0, (user.last_failed_at + timedelta(seconds=delay) - now).total_seconds())
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,9 @@ def nl_date(value: date | None) -> str:
 
 
 def nl_datetime(value: datetime | None) -> str:
-    """'21-11-2026 10:12' in Amsterdam time (SQLite gives back naive UTC)."""
+    """'21-11-2026 10:12' in Amsterdam time."""
     if value is None:
         return "–"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
     return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
 
 

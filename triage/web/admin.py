@@ -4,7 +4,6 @@ promotion and rollback, and the list of users."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +51,7 @@ def _auto_share_per_week() -> tuple[list[str], list[float | None]]:
     weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     corrected = {c.id for c in review.corrected_cases(g.db)}
     for case in g.db.scalars(select(Case).order_by(Case.received_at)):
-        received = case.received_at if case.received_at.tzinfo else case.received_at.replace(tzinfo=UTC)
-        year, week, _ = received.isocalendar()
+        year, week, _ = case.received_at.isocalendar()
         key = f"{year}-W{week:02d}"
         weeks[key][1] += 1
         auto = case.model_version is not None and "unsure" not in case.review_reason and case.id not in corrected \

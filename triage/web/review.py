@@ -28,6 +28,7 @@ from triage.config import Settings
 from triage.errors import ConfigError
 from triage.store import review
 from triage.store.models import Case, Message
+from triage.web import nl_date
 from triage.web.auth import login_required
 
 bp = Blueprint("review", __name__)
@@ -124,17 +125,11 @@ def correct(case_id: int) -> WResponse:
         return redirect(url_for("review.case", case_id=case_id))
     g.db.commit()
     flash(f"{found.reference}: " + ("gecorrigeerd" if changed else "bevestigd") + f", uiterlijk "
-          f"{_nl(found.due_date)}.", "ok")
+          f"{nl_date(found.due_date)}.", "ok")
     target = request.form.get("next", "")
     if request.form.get("action") == "confirm" and target.startswith("/") and not target.startswith("//"):
         return redirect(target)
     return redirect(url_for("review.case", case_id=case_id))
-
-
-def _nl(day: date | None) -> str:
-    from triage.web import nl_date
-
-    return nl_date(day)
 
 
 @bp.route("/case/<int:case_id>/acknowledgement", methods=["POST"])
