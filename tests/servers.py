@@ -3,6 +3,7 @@ and an aiosmtpd SMTP server in the test process."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.message
 import email.policy
@@ -12,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -52,6 +54,7 @@ class Dovecot:
     mail_gid: int
     host: str = "127.0.0.1"
     users: list[str] = field(default_factory=list)
+    conf: Path | None = None
 
     def new_user(self) -> str:
         name = "u" + uuid.uuid4().hex[:12]
@@ -79,13 +82,23 @@ class Dovecot:
     def maildir(self, user: str) -> Path:
         return self.root / "mail" / user
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the server (every connection drops), keeping its mail for restart()."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+    def restart(self) -> None:
+        """Start a halted server again on the same port with the same mail."""
+        binary = dovecot_binary()
+        assert binary is not None and self.conf is not None
+        self.process = _launch(binary, self.conf, self.root, self.port)
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -150,6 +163,13 @@ service imap-login {{
 }}
 {"protocol imap {" + chr(10) + "  imap_capability = " + capability + chr(10) + "}" if capability else ""}
 """)
+    process = _launch(binary, conf, root, port)
+    return Dovecot(root=root, port=port, process=process, mail_uid=mail_user.pw_uid, mail_gid=mail_user.pw_gid,
+                   conf=conf)
+
+
+def _launch(binary: str, conf: Path, root: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start Dovecot in the foreground and wait until it greets on its port."""
     process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -167,7 +187,7 @@ service imap-login {{
     else:
         process.kill()
         raise RuntimeError("dovecot did not start listening in 15 s")
-    return Dovecot(root=root, port=port, process=process, mail_uid=mail_user.pw_uid, mail_gid=mail_user.pw_gid)
+    return process
 
 
 class SmtpSink:
@@ -175,6 +195,7 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], bytes]] = []
+        self.times: list[float] = []  # time.time() at which each of `received` was accepted
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply, e.g. "451 4.3.0 try again later"
 
     async def handle_RCPT(self, server: object, session: object, envelope: Any, address: str,  # noqa: N802
@@ -186,6 +207,7 @@ class SmtpSink:
 
     async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+        self.times.append(time.time())
         return "250 Message accepted for delivery"
 
     def messages(self) -> list[email.message.EmailMessage]:
@@ -217,3 +239,65 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+class TcpProxy:
+    """A loopback TCP proxy in front of a server (PostgreSQL in the tests): cut() drops every
+    connection and refuses new ones, as a server that went away; restore() lets them through again."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.sockets: set[socket.socket] = set()
+        self.listener: socket.socket | None = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        with self.lock:
+            for s in self.sockets:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            self.sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self.lock:
+                self.sockets.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)

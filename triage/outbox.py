@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.config import Settings, Smtp
-from triage.errors import ServerError
+from triage.errors import Outage, ServerError
 from triage.store import acks, repo
 from triage.store.models import Acknowledgement
 
@@ -213,7 +213,7 @@ class Sender:
 
     def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
         self.settings, self.sessions = settings, sessions
-        self.failing: str | None = None
+        self.outage = Outage(log, "send")
         self.worker = repo.WORKER_ID
 
     def run(self) -> SendResult | None:
@@ -223,12 +223,7 @@ class Sender:
         try:
             result = send_once(self.settings, self.sessions, transport, self.worker)
         except (ServerError, SQLAlchemyError) as exc:
-            message = str(exc).splitlines()[0]
-            if message != self.failing:
-                log.error("event=send_failed error=%r (acknowledgements wait; will retry)", message)
-            self.failing = message
+            self.outage.failed(exc, "acknowledgements wait; will retry")
             return None
-        if self.failing:
-            log.info("event=send_recovered")
-            self.failing = None
+        self.outage.ok()
         return result

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.config import ImapMailbox, Organisation, Settings
-from triage.errors import ConfigError, ServerError
+from triage.errors import ConfigError, Outage, ServerError
 from triage.mailboxes import open_mailbox
 from triage.outbox import Sender, transport_for
 from triage.pipeline import PollResult, mailbox_key, run_once
@@ -64,7 +64,7 @@ class Poller:
                  stop: threading.Event, model: CurrentModel | None = None) -> None:
         self.org, self.sessions, self.settings, self.stop = org, sessions, settings, stop
         self.model = model or CurrentModel(settings, None)
-        self.failing: str | None = None
+        self.outage = Outage(log, "poll", f"organisation={org.id} ")
 
     def poll(self) -> PollResult | None:
         if self.stop.is_set():
@@ -74,14 +74,9 @@ class Poller:
             if result is None:
                 return None
         except (ServerError, SQLAlchemyError) as exc:
-            message = str(exc).splitlines()[0]
-            if message != self.failing:
-                log.error("event=poll_failed organisation=%s error=%r (will retry)", self.org.id, message)
-            self.failing = message
+            self.outage.failed(exc, "nothing is moved that is not committed; will retry")
             return None
-        if self.failing:
-            log.info("event=poll_recovered organisation=%s", self.org.id)
-            self.failing = None
+        self.outage.ok()
         if result.rows or result.moved:
             log.info("event=poll organisation=%s %s moved=%d", self.org.id,
                      " ".join(f"{k}={v}" for k, v in sorted(result.counts.items())), result.moved)
@@ -95,7 +90,7 @@ class Idler:
 
     def __init__(self, org: Organisation, stop: threading.Event, wake: Callable[[], None]) -> None:
         self.org, self.stop, self.wake = org, stop, wake
-        self.failing: str | None = None
+        self.outage = Outage(log, "idle", f"organisation={org.id} ")
 
     def run(self) -> None:
         from triage.mailboxes.imap import ImapBox
@@ -110,19 +105,13 @@ class Idler:
                         log.info("event=idle_unsupported organisation=%s (polling every %ss)", self.org.id,
                                  self.org.poll_interval)
                         return
-                    if self.failing:
-                        log.info("event=idle_recovered organisation=%s", self.org.id)
-                        self.failing = None
+                    self.outage.ok()
                     backoff = 1.0
                     while not self.stop.is_set():
                         if box.wait_for_mail(settings.folder, settings.idle_renew, self.stop):
                             self.wake()
             except (ServerError, ConfigError) as exc:
-                message = str(exc).splitlines()[0]
-                if message != self.failing:
-                    log.error("event=idle_failed organisation=%s error=%r (retrying with backoff)", self.org.id,
-                              message)
-                self.failing = message
+                self.outage.failed(exc, "retrying with backoff; polling goes on")
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import ssl
 from collections.abc import Iterator, Sequence
@@ -112,16 +113,37 @@ class ImapBox:
         self._select(folder)
         client = self.client
         self._call("IDLE", client.idle)
+        closed = False
         try:
             waited = 0.0
             while waited < seconds and not stop.is_set():
                 responses = self._call("IDLE", client.idle_check, 1.0)
                 waited += 1.0
+                if not responses and self._closed() or any(r[:1] == (b"BYE",) for r in responses
+                                                           if isinstance(r, tuple)):
+                    closed = True
+                    raise ServerError(f"{self.server}: the connection was closed while idling")
                 if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses if isinstance(r, tuple)):
                     return True
             return False
         finally:
-            self._call("DONE", client.idle_done)
+            if not closed:
+                self._call("DONE", client.idle_done)
+
+    def _closed(self) -> bool:
+        """Whether the server has closed the connection: idle_check() swallows end-of-file, so peek
+        at the socket (a duplicate of its descriptor, which also works under TLS)."""
+        own = self.client.socket()
+        probe = socket.socket(own.family, own.type, fileno=os.dup(own.fileno()))
+        try:
+            probe.setblocking(False)
+            return probe.recv(1, socket.MSG_PEEK) == b""
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
+        finally:
+            probe.close()
 
     def uidvalidity(self, folder: str) -> int:
         return int(self._select(folder)[b"UIDVALIDITY"])
