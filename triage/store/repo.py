@@ -28,8 +28,10 @@ def now() -> datetime:
 
 def open_engine(url: str) -> Engine:
     """An engine for `url`, checked to connect; errors are one line naming the database."""
+    # A network cut must not hang a worker: give up connecting after 10 s (and retry at the next run).
+    connect_args = {"connect_timeout": 10} if url.startswith("postgresql") and "connect_timeout" not in url else {}
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError, ValueError) as exc:
         raise ConfigError(f"database.url {url!r} is not usable: {exc}") from None
     if engine.dialect.name == "sqlite":
