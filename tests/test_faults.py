@@ -1,5 +1,6 @@
-"""Fault injection (marked slow, run by default and in CI; `bash scripts/test -k faults`): a `triage run` worker is killed
-with SIGKILL at random moments twenty times during a 300-message run and restarted each time.
+"""Fault injection (marked slow, run by default and in CI; `bash scripts/test -k faults`): a
+`triage run` worker is killed with SIGKILL at random moments twenty times during a 300-message
+run and restarted each time.
 Afterwards every message is in exactly one record, the inbox is empty, and an acknowledgement went
 out twice only inside the documented window (the SMTP server accepted it, the worker died before
 recording that); the test measures that window (SMTP acceptance to the committed `sent`) and

@@ -159,17 +159,17 @@ def send_once(settings: Settings, sessions: sessionmaker[Session], transport: Tr
     worker = worker or repo.WORKER_ID
     result = SendResult()
     with sessions.begin() as session:
-        ids = [row.id for row in acks.claim(session, worker, settings.outbox, repo.now())]
-    if not ids:
+        claimed = [acks.Claimed.of(row) for row in acks.claim(session, worker, settings.outbox, repo.now())]
+    if not claimed:
         return result
     done: set[int] = set()
     try:
         with transport:
-            for row_id in ids:
-                _deliver(settings, sessions, transport, row_id, result)
-                done.add(row_id)
+            for item in claimed:
+                _deliver(settings, sessions, transport, item, result)
+                done.add(item.id)
     finally:
-        left = [i for i in ids if i not in done]
+        left = [item.id for item in claimed if item.id not in done]
         if left:
             with sessions.begin() as session:
                 for row_id in left:
@@ -180,32 +180,26 @@ def send_once(settings: Settings, sessions: sessionmaker[Session], transport: Tr
     return result
 
 
-def _deliver(settings: Settings, sessions: sessionmaker[Session], transport: Transport, row_id: int,
+def _deliver(settings: Settings, sessions: sessionmaker[Session], transport: Transport, item: acks.Claimed,
              result: SendResult) -> None:
-    with sessions() as session:
-        row = session.get(Acknowledgement, row_id)
-        assert row is not None and row.raw is not None
-        raw, (mail_from, rcpt_to), reference = row.raw, acks.envelope(row), row.case.reference
     try:
-        transport.send(mail_from, rcpt_to, raw)
+        transport.send(item.mail_from, item.rcpt_to, item.raw)
     except Refused as exc:
         with sessions.begin() as session:
-            row = session.get(Acknowledgement, row_id)
+            row = session.get(Acknowledgement, item.id)
             assert row is not None
             acks.mark_failed_attempt(session, row, str(exc), exc.permanent, settings.outbox, repo.now())
             failed = row.status == acks.FAILED
         result.failed += failed
         result.retried += not failed
-        log.warning("event=ack_refused reference=%s recipient=%s error=%r %s", reference, rcpt_to, str(exc),
-                    "gave up" if failed else "will retry")
+        log.warning("event=ack_refused reference=%s recipient=%s error=%r %s", item.reference, item.rcpt_to,
+                    str(exc), "gave up" if failed else "will retry")
         return
-    with sessions.begin() as session:
-        row = session.get(Acknowledgement, row_id)
-        assert row is not None
-        acks.mark_sent(session, row, repo.now())
+    with sessions.begin() as session:  # at once: from here to the commit is the documented window
+        acks.mark_sent(session, item, repo.now())
     result.sent += 1
-    result.references.append(reference)
-    log.info("event=ack_sent reference=%s recipient=%s", reference, rcpt_to)
+    result.references.append(item.reference)
+    log.info("event=ack_sent reference=%s recipient=%s", item.reference, item.rcpt_to)
 
 
 class Sender:

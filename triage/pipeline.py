@@ -31,7 +31,7 @@ from triage.stages.forwards import resolve
 from triage.stages.parse import parse
 from triage.stages.screen import bounced_acks, screen
 from triage.stages.thread import CaseFinder, thread
-from triage.store import filing, repo
+from triage.store import acks, filing, repo
 from triage.training.model import Classifier
 
 log = logging.getLogger("triage.pipeline")
@@ -214,10 +214,11 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
         batch = new[start : start + box.batch_size]
         pending = defaultdict(list)
         fetched_batch = list(box.fetch(folder, batch))
-        with sessions() as session:  # reads only: thread lookups
+        with sessions() as session:  # reads only: thread lookups, the rate limit's counts
             outcomes = process_many([f.raw for f in fetched_batch], context_for(org, settings, session, classifier))
+            recent = acks.recent_counts(session, outcomes, repo.now())
         for fetched, outcome in zip(fetched_batch, outcomes, strict=True):
-            filed = handle(org, key, uidvalidity, fetched, sessions, settings, classifier, outcome)
+            filed = handle(org, key, uidvalidity, fetched, sessions, settings, classifier, outcome, recent)
             result.rows.append(filed)
             result.counts[filed.label] += 1
             pending[filed.folder].append((fetched.uid, filed.message_id))
@@ -236,7 +237,7 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
 
 def handle(org: Organisation, key: str, uidvalidity: int, fetched: Fetched,
            sessions: sessionmaker[Session], settings: Settings, classifier: Classifier | None = None,
-           outcome: Outcome | None = None) -> filing.Filed:
+           outcome: Outcome | None = None, recent: dict[str, int] | None = None) -> filing.Filed:
     """Commit the record of one fetched message (one transaction), processing it unless its
     `outcome` was decided with its batch."""
     digest = sha256(fetched.raw)
@@ -249,7 +250,7 @@ def handle(org: Organisation, key: str, uidvalidity: int, fetched: Fetched,
         else:
             if outcome is None:
                 outcome = process(fetched.raw, context_for(org, settings, session, classifier))
-            filed = filing.file_new(session, org, key, uidvalidity, fetched, digest, outcome)
+            filed = filing.file_new(session, org, key, uidvalidity, fetched, digest, outcome, recent)
     filed.log(log)
     return filed
 

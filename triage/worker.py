@@ -61,8 +61,10 @@ class Poller:
     """Polls one organisation; logs a lost server once, and once more when it is back."""
 
     def __init__(self, org: Organisation, sessions: sessionmaker[Session], settings: Settings,
-                 stop: threading.Event, model: CurrentModel | None = None) -> None:
+                 stop: threading.Event, model: CurrentModel | None = None,
+                 on_batch: Callable[[], None] | None = None) -> None:
         self.org, self.sessions, self.settings, self.stop = org, sessions, settings, stop
+        self.on_batch = on_batch
         self.model = model or CurrentModel(settings, None)
         self.outage = Outage(log, "poll", f"organisation={org.id} ")
 
@@ -70,7 +72,7 @@ class Poller:
         if self.stop.is_set():
             return None
         try:
-            result = poll_org(self.org, self.sessions, self.settings, self.stop, self.model.get())
+            result = poll_org(self.org, self.sessions, self.settings, self.stop, self.model.get(), self.on_batch)
             if result is None:
                 return None
         except (ServerError, SQLAlchemyError) as exc:
@@ -117,9 +119,10 @@ class Idler:
 
 
 def poll_org(org: Organisation, sessions: sessionmaker[Session], settings: Settings, stop: threading.Event,
-             classifier: Classifier | None) -> PollResult | None:
+             classifier: Classifier | None, on_batch: Callable[[], None] | None = None) -> PollResult | None:
     """Poll one organisation's mailbox under a lease, so that of several workers (on one or more
-    machines, one PostgreSQL) only one polls it at a time. None when another worker holds it."""
+    machines, one PostgreSQL) only one polls it at a time. None when another worker holds it.
+    `on_batch` runs after each batch is committed and moved (the send job is woken there)."""
     seconds = settings.processing.lease_seconds
     with open_mailbox(org) as box:
         key = mailbox_key(org, box)
@@ -130,6 +133,8 @@ def poll_org(org: Organisation, sessions: sessionmaker[Session], settings: Setti
             return None
 
         def renew() -> bool:
+            if on_batch is not None:
+                on_batch()
             with sessions.begin() as session:
                 return repo.claim_lease(session, key, org.id, repo.WORKER_ID, seconds) is None
 
@@ -180,12 +185,14 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
             scheduler.modify_job(job_id, next_run_time=now())
 
     for org in settings.organisations.values() if poll else ():
-        poller = Poller(org, sessions, settings, stop, model)
+        # The acknowledgements of each committed batch go out at once, while the next batch is
+        # parsed, not at the send job's next turn.
+        poller = Poller(org, sessions, settings, stop, model, functools.partial(wake, "send") if sending else None)
 
         def poll_then_send(poller: Poller = poller) -> None:
             result = poller.poll()
             if sending and result is not None and any(r.disposition in ("filed", "review") for r in result.rows):
-                wake("send")  # the acknowledgements go out now, not at the send job's next turn
+                wake("send")
 
         scheduler.add_job(poll_then_send, "interval", seconds=org.poll_interval, id=f"poll:{org.id}",
                           name=f"poll {org.id}", next_run_time=now())

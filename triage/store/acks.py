@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import email.utils
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from triage.config import Organisation, Outbox
 from triage.domain import Outcome, ack_message_id
@@ -26,8 +27,25 @@ def recent_to(session: Session, recipient: str, now: datetime) -> int:
         Acknowledgement.created_at >= now - timedelta(hours=24))) or 0
 
 
-def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome) -> Acknowledgement:
-    """Set the case's due date and write its acknowledgement row: pending, or suppressed with why."""
+def recent_counts(session: Session, outcomes: list[Outcome], now: datetime) -> dict[str, int]:
+    """`recent_to` for every complainant of a batch in one query (absent: none). `enqueue` adds
+    what the batch itself queues, so the limit holds within the batch as well."""
+    recipients = {o.resolved.complainant.addr[:320] for o in outcomes
+                  if o.resolved is not None and o.resolved.complainant is not None}
+    if not recipients:
+        return {}
+    rows = session.execute(select(Acknowledgement.recipient, func.count()).where(
+        Acknowledgement.recipient.in_(recipients), Acknowledgement.status.in_(_COUNTED),
+        Acknowledgement.created_at >= now - timedelta(hours=24)).group_by(Acknowledgement.recipient))
+    counts = dict.fromkeys(recipients, 0)
+    counts.update({recipient: int(n) for recipient, n in rows})
+    return counts
+
+
+def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome,
+            recent: dict[str, int] | None = None) -> Acknowledgement:
+    """Set the case's due date and write its acknowledgement row: pending, or suppressed with why.
+    `recent` (from `recent_counts`) saves the rate-limit query per message."""
     resolved = outcome.resolved
     assert resolved is not None
     plan = acknowledge.plan(org, outcome.prediction, case.received_at)
@@ -37,7 +55,13 @@ def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome) -
         why = "acknowledgements are switched off for this organisation"
     else:
         now = repo.now()
-        count = recent_to(session, recipient.addr[:320], now) if recipient else 0
+        addr = recipient.addr[:320] if recipient else ""
+        if not recipient:
+            count = 0
+        elif recent is not None and addr in recent:
+            count = recent[addr]
+        else:
+            count = recent_to(session, addr, now)
         why = acknowledge.suppression(recipient, org.own(), case.received_at, now, org.acknowledge.max_age_days,
                                       count, org.acknowledge.per_recipient_per_day)
     letter = None
@@ -47,7 +71,10 @@ def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome) -
             reference=case.reference, recipient=recipient, subject=resolved.subject, received=case.received_at,
             original_message_id="" if forwarded else resolved.mail.message_id,
             original_references=() if forwarded else resolved.mail.references, forwarded_by_staff=forwarded)
-    return write(session, org, case, plan, letter, nonce=0, why=why)
+    row = write(session, org, case, plan, letter, nonce=0, why=why)
+    if recent is not None and row.status in _COUNTED:
+        recent[row.recipient] = recent.get(row.recipient, 0) + 1
+    return row
 
 
 def write(session: Session, org: Organisation, case: Case, plan: acknowledge.Plan,
@@ -92,7 +119,8 @@ def claim(session: Session, worker: str, settings: Outbox, now: datetime) -> lis
                    or_(Acknowledgement.next_attempt_at.is_(None), Acknowledgement.next_attempt_at <= now)),
               and_(Acknowledgement.status == SENDING, Acknowledgement.claimed_until < now))
     rows = list(session.scalars(select(Acknowledgement).where(due).order_by(Acknowledgement.id)
-                                .limit(settings.batch).with_for_update(skip_locked=True)))
+                                .options(joinedload(Acknowledgement.case, innerjoin=True))  # its reference
+                                .limit(settings.batch).with_for_update(skip_locked=True, of=Acknowledgement)))
     for row in rows:
         if row.status == SENDING:  # its sender died between sending and recording: the documented window
             repo.audit(session, "ack.reclaimed", organisation=row.organisation, case_id=row.case_id,
@@ -107,10 +135,30 @@ def envelope(row: Acknowledgement) -> tuple[str, str]:
     return email.utils.parseaddr(row.sender)[1], row.recipient
 
 
-def mark_sent(session: Session, row: Acknowledgement, now: datetime) -> None:
-    row.status, row.sent_at, row.claimed_by, row.claimed_until = SENT, now, None, None
-    row.attempts += 1
-    repo.audit(session, "ack.sent", organisation=row.organisation, case_id=row.case_id, recipient=row.recipient)
+@dataclass(frozen=True)
+class Claimed:
+    """What the send job needs of a claimed row, read in the claiming transaction."""
+
+    id: int
+    organisation: str
+    case_id: int
+    reference: str
+    mail_from: str
+    rcpt_to: str
+    raw: bytes
+
+    @classmethod
+    def of(cls, row: Acknowledgement) -> Claimed:
+        assert row.raw is not None
+        mail_from, rcpt_to = envelope(row)
+        return cls(row.id, row.organisation, row.case_id, row.case.reference, mail_from, rcpt_to, row.raw)
+
+
+def mark_sent(session: Session, item: Claimed, now: datetime) -> None:
+    """Record a delivery: one UPDATE and one audit row, nothing read first (this closes the window)."""
+    session.execute(update(Acknowledgement).where(Acknowledgement.id == item.id).values(
+        status=SENT, sent_at=now, claimed_by=None, claimed_until=None, attempts=Acknowledgement.attempts + 1))
+    repo.audit(session, "ack.sent", organisation=item.organisation, case_id=item.case_id, recipient=item.rcpt_to)
 
 
 def mark_failed_attempt(session: Session, row: Acknowledgement, error: str, permanent: bool, settings: Outbox,

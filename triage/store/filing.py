@@ -93,7 +93,8 @@ def _peek(raw: bytes) -> tuple[str, str | None]:
         return "", None
 
 
-def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, raw: bytes = b"") -> str:
+def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, raw: bytes = b"",
+           recent: dict[str, int] | None = None) -> str:
     """Fill `msg` from `outcome`; create or link the case. Returns the case reference, if any."""
     msg.disposition = outcome.disposition.value
     msg.reason = outcome.reason
@@ -139,7 +140,7 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, 
     session.add(case)
     session.flush()
     msg.case_id = case.id
-    acks.enqueue(session, org, case, outcome)
+    acks.enqueue(session, org, case, outcome, recent)
     return reference
 
 
@@ -157,11 +158,13 @@ def _new_message(org: Organisation, key: str, uidvalidity: int, fetched: Fetched
 
 
 def file_new(session: Session, org: Organisation, key: str, uidvalidity: int, fetched: Fetched, digest: str,
-             outcome: Outcome) -> Filed:
+             outcome: Outcome, recent: dict[str, int] | None = None) -> Filed:
+    """Record a new message and, from its outcome, its case and acknowledgement; `recent` is the
+    batch's per-recipient count of acknowledgements (`acks.recent_counts`)."""
     repo.save_blob(session, digest, fetched.raw)
     msg = _new_message(org, key, uidvalidity, fetched, digest)
     session.add(msg)
-    reference = _apply(session, org, msg, outcome, fetched.raw)
+    reference = _apply(session, org, msg, outcome, fetched.raw, recent)
     session.flush()
     if outcome.bounce_of:
         bounced = acks.record_bounce(session, org.id, outcome.bounce_of, outcome.reason, msg.id)
