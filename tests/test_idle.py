@@ -12,7 +12,7 @@ from conftest import imap_mailbox, sessions_for, settings_for, smtp_table, write
 from mails import plain
 from servers import Dovecot, SmtpServer
 
-from triage.worker import run_forever
+from triage.worker import Wakeable, run_forever
 
 
 def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
@@ -47,3 +47,21 @@ def test_idle_brings_new_mail_in_without_waiting_for_the_poll(
     finally:
         stop.set()
         worker.join(timeout=30)
+
+
+def test_a_wake_up_while_the_job_runs_is_not_lost() -> None:
+    """New mail reported while a poll runs (after it listed the inbox) gets a poll of its own at
+    once; APScheduler alone would skip that wake-up and leave the mail until the next interval."""
+    runs: list[int] = []
+    job: Wakeable
+
+    def poll() -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            job.woken.set()  # IDLE reports mail while this first run is busy
+
+    job = Wakeable(poll, threading.Event())
+    job()
+    assert runs == [0, 1]
+    job()  # no wake-up this time: one run
+    assert runs == [0, 1, 2]

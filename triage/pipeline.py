@@ -172,6 +172,14 @@ class PollResult:
     moved: int = 0
     stopped: bool = False
     busy: bool = False  # another worker was polling this mailbox
+    answered: int = 0  # records that got a case (filed or review): the send job has work
+    keep_rows: bool = True  # False in the daemon: a 20 000-message backlog need not stay in memory
+
+    def add(self, filed: filing.Filed, label: str) -> None:
+        self.counts[label] += 1
+        self.answered += filed.disposition in (Disposition.FILED, Disposition.REVIEW)
+        if self.keep_rows:
+            self.rows.append(filed)
 
 
 def context_for(org: Organisation, settings: Settings, session: Session,
@@ -191,10 +199,10 @@ def mailbox_key(org: Organisation, box: Mailbox) -> str:
 
 def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], settings: Settings,
              stop: threading.Event | None = None, classifier: Classifier | None = None,
-             renew: Callable[[], bool] | None = None) -> PollResult:
+             renew: Callable[[], bool] | None = None, keep_rows: bool = True) -> PollResult:
     """One poll of an opened mailbox: finish unfinished moves, retry quarantined messages,
     then fetch, process, commit and move new mail batch by batch."""
-    result = PollResult(org.id)
+    result = PollResult(org.id, keep_rows=keep_rows)
     folder, key = box.source_folder, mailbox_key(org, box)
     uidvalidity = box.uidvalidity(folder)
     uids = box.uids(folder)
@@ -219,8 +227,7 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
             recent = acks.recent_counts(session, outcomes, repo.now())
         for fetched, outcome in zip(fetched_batch, outcomes, strict=True):
             filed = handle(org, key, uidvalidity, fetched, sessions, settings, classifier, outcome, recent)
-            result.rows.append(filed)
-            result.counts[filed.label] += 1
+            result.add(filed, filed.label)
             pending[filed.folder].append((fetched.uid, filed.message_id))
             if stop is not None and stop.is_set():
                 break
@@ -267,8 +274,7 @@ def retry_quarantined(org: Organisation, box: Mailbox, sessions: sessionmaker[Se
             ctx = context_for(org, settings, session, classifier)
             filed = filing.retry(session, org, message_id, functools.partial(process, ctx=ctx))
         filed.log(log)
-        result.rows.append(filed)
-        result.counts[f"retried-{filed.disposition}"] += 1
+        result.add(filed, f"retried-{filed.disposition}")
         if filed.disposition != Disposition.QUARANTINED:
             recovered[filed.sha256].append((filed.folder, filed.message_id))
     if not recovered:

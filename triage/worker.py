@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from triage import memory
 from triage.config import ImapMailbox, Organisation, Settings
 from triage.errors import ConfigError, Outage, ServerError
 from triage.mailboxes import open_mailbox
@@ -72,14 +73,15 @@ class Poller:
         if self.stop.is_set():
             return None
         try:
-            result = poll_org(self.org, self.sessions, self.settings, self.stop, self.model.get(), self.on_batch)
+            result = poll_org(self.org, self.sessions, self.settings, self.stop, self.model.get(), self.on_batch,
+                              keep_rows=False)
             if result is None:
                 return None
         except (ServerError, SQLAlchemyError) as exc:
             self.outage.failed(exc, "nothing is moved that is not committed; will retry")
             return None
         self.outage.ok()
-        if result.rows or result.moved:
+        if result.counts or result.moved:
             log.info("event=poll organisation=%s %s moved=%d", self.org.id,
                      " ".join(f"{k}={v}" for k, v in sorted(result.counts.items())), result.moved)
         return result
@@ -119,7 +121,8 @@ class Idler:
 
 
 def poll_org(org: Organisation, sessions: sessionmaker[Session], settings: Settings, stop: threading.Event,
-             classifier: Classifier | None, on_batch: Callable[[], None] | None = None) -> PollResult | None:
+             classifier: Classifier | None, on_batch: Callable[[], None] | None = None,
+             keep_rows: bool = True) -> PollResult | None:
     """Poll one organisation's mailbox under a lease, so that of several workers (on one or more
     machines, one PostgreSQL) only one polls it at a time. None when another worker holds it.
     `on_batch` runs after each batch is committed and moved (the send job is woken there)."""
@@ -132,14 +135,15 @@ def poll_org(org: Organisation, sessions: sessionmaker[Session], settings: Setti
             log.debug("event=mailbox_busy mailbox=%s holder=%s", key, holder)
             return None
 
-        def renew() -> bool:
+        def renew() -> bool:  # after every batch
+            memory.release()  # the batch's parsing garbage: a long backlog must not ratchet the RSS up
             if on_batch is not None:
                 on_batch()
             with sessions.begin() as session:
                 return repo.claim_lease(session, key, org.id, repo.WORKER_ID, seconds) is None
 
         try:
-            return run_once(org, box, sessions, settings, stop, classifier, renew)
+            return run_once(org, box, sessions, settings, stop, classifier, renew, keep_rows)
         finally:
             with sessions.begin() as session:
                 repo.release_lease(session, key, repo.WORKER_ID)
@@ -159,6 +163,22 @@ def poll_all(settings: Settings, sessions: sessionmaker[Session], stop: threadin
     return results
 
 
+class Wakeable:
+    """A scheduled job that can be woken: a wake-up that comes while it runs (new mail reported
+    after the poll listed the inbox) makes it run once more at once instead of being lost."""
+
+    def __init__(self, fn: Callable[[], object], stop: threading.Event) -> None:
+        self.fn, self.stop = fn, stop
+        self.woken = threading.Event()
+
+    def __call__(self) -> None:
+        while not self.stop.is_set():
+            self.woken.clear()
+            self.fn()
+            if not self.woken.is_set():
+                return
+
+
 def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None,
                 classifier: Classifier | None = None, poll: bool = True) -> None:
     """Run the scheduler until SIGTERM/SIGINT (or `stop` is set); `poll=False` only sends."""
@@ -171,7 +191,7 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-    # A job woken while it runs is skipped, which is what we want: its own run picks the work up.
+    # APScheduler skips a job woken while it runs (and says so); `Wakeable` runs it once more instead.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     scheduler = BackgroundScheduler(
         timezone="Europe/Amsterdam",
@@ -180,9 +200,17 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
     model = CurrentModel(settings, classifier)
     sending = transport_for(settings) is not None
 
+    jobs: dict[str, Wakeable] = {}
+
     def wake(job_id: str) -> None:
+        if job_id in jobs:
+            jobs[job_id].woken.set()
         with contextlib.suppress(JobLookupError):
             scheduler.modify_job(job_id, next_run_time=now())
+
+    def add_job(job_id: str, name: str, fn: Callable[[], object], seconds: float) -> None:
+        jobs[job_id] = Wakeable(fn, stop)
+        scheduler.add_job(jobs[job_id], "interval", seconds=seconds, id=job_id, name=name, next_run_time=now())
 
     for org in settings.organisations.values() if poll else ():
         # The acknowledgements of each committed batch go out at once, while the next batch is
@@ -191,17 +219,15 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
 
         def poll_then_send(poller: Poller = poller) -> None:
             result = poller.poll()
-            if sending and result is not None and any(r.disposition in ("filed", "review") for r in result.rows):
+            if sending and result is not None and result.answered:
                 wake("send")
 
-        scheduler.add_job(poll_then_send, "interval", seconds=org.poll_interval, id=f"poll:{org.id}",
-                          name=f"poll {org.id}", next_run_time=now())
+        add_job(f"poll:{org.id}", f"poll {org.id}", poll_then_send, org.poll_interval)
     sender = Sender(settings, sessions)
     if not sending:
         log.warning("event=no_smtp (acknowledgements are written to the outbox table but not sent: add [smtp])")
     else:
-        scheduler.add_job(sender.run, "interval", seconds=settings.outbox.interval, id="send", name="send",
-                          next_run_time=now())
+        add_job("send", "send", sender.run, settings.outbox.interval)
     scheduler.start()
     for org in settings.organisations.values() if poll else ():
         if isinstance(org.mailbox, ImapMailbox) and org.mailbox.idle:

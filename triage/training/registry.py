@@ -18,6 +18,7 @@ from typing import Any
 import sklearn
 import skops.io as sio
 
+from triage import memory
 from triage.errors import TriageError
 from triage.training.features import FEATURE_VERSION
 from triage.training.model import Classifier
@@ -102,8 +103,11 @@ def load(directory: Path, version: str | None = None) -> Classifier:
         state = sio.loads(data, trusted=untrusted)
     except Exception as exc:  # skops raises many kinds on a damaged file
         raise ModelError(f"model {version} cannot be loaded: {exc}") from None
-    return Classifier(features=state["features"], heads=state["heads"], thresholds=state["thresholds"],
-                      version=version, card=card)
+    classifier = Classifier(features=state["features"], heads=state["heads"], thresholds=state["thresholds"],
+                            version=version, card=card)
+    del data, state
+    memory.release()  # unpacking the file took about twice the model's size; give that back
+    return classifier
 
 
 def models_dir(configured: Path | None) -> Path:
