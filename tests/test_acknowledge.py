@@ -4,7 +4,9 @@ Auto-Submitted, deterministic Message-ID), template overrides, and when none may
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
+import re
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -122,13 +124,24 @@ def test_crlf_in_the_subject_cannot_inject_a_header() -> None:
     assert "Bcc: victim@example.com" in parsed["Subject"]
 
 
-def test_long_non_ascii_subject_is_encoded_and_folded() -> None:
+def test_long_non_ascii_subject_and_name_are_encoded_and_folded() -> None:
     subject = "Klacht over de behandeling door uw medewerker bij de balie — één keer en nooit weer " * 3
-    raw = compose(organisation(), _letter(subject=subject), plan(organisation(), None, RECEIVED), CREATED).as_bytes()
+    name = "Zoë Çelik-van Ommeren, namens mijn moeder mevrouw Ğülşen Çelik uit Nieuwegein"
+    raw = compose(organisation(), _letter(subject=subject, name=name), plan(organisation(), None, RECEIVED),
+                  CREATED).as_bytes()
     head = raw.split(b"\r\n\r\n", 1)[0]
-    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
-    assert head.isascii()
-    assert "één keer" in email.message_from_bytes(raw, policy=email.policy.default)["Subject"]
+    assert head.isascii() and b"\n" not in head.replace(b"\r\n", b"")
+    assert all(len(line) <= 78 for line in head.split(b"\r\n") if not line.startswith(b"Content-Type"))
+    assert all(len(word) <= 75 for word in re.findall(rb"=\?utf-8\?[bq]\?[^?]*\?=", head, re.I))  # RFC 2047
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert "één keer" in parsed["Subject"] and "KL-2026-000042" in parsed["Subject"]
+    assert parsed["To"].addresses[0].addr_spec == "jan@example.nl"
+    # RFC 2047 decoding (the stdlib's address parser adds a blank between encoded words: its own quirk)
+    to = re.search(rb"\r\nTo: (.*?)\r\n(?! )", head, re.S).group(1).decode()  # type: ignore[union-attr]
+    assert str(email.header.make_header(email.header.decode_header(to.replace("\r\n", "")))) == \
+        f"{name} <jan@example.nl>"
+    assert email.message_from_bytes(raw, policy=email.policy.default).get_body(("plain",)).get_content().count(
+        "Ğülşen") == 1
 
 
 def test_hostile_names_and_subjects_are_escaped_in_html() -> None:

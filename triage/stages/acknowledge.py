@@ -7,7 +7,7 @@ to send, `compose` renders the MIME message with its deterministic Message-ID.
 
 from __future__ import annotations
 
-import email.charset
+import binascii
 import email.policy
 import email.utils
 import re
@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,8 +37,7 @@ _MSGID = re.compile(r"^<[^<>\s]+@[^<>\s]+>$")
 # Lines up to RFC 5322's hard limit: a long Message-ID in In-Reply-To stays on its line (folded
 # before it, some clients read the leading blank as part of the id). Encoded words stay <= 75.
 _POLICY = email.policy.compat32.clone(linesep="\r\n", max_line_length=998)
-_UTF8_QP = email.charset.Charset("utf-8")
-_UTF8_QP.body_encoding = email.charset.QP
+_FOLD = email.policy.SMTP  # folds the rare header that needs it: 78 characters, RFC 2047
 
 
 @dataclass(frozen=True)
@@ -178,11 +177,11 @@ def compose(org: Organisation, letter: Letter, p: Plan, created: datetime, nonce
     msg = MIMEMultipart("alternative", policy=_POLICY)
     subject = one_line(letter.subject)[:200]  # CR/LF and runs of blanks folded: no header injection
     msg["Subject"] = _header(f"{_SUBJECT[p.language]}: {subject} [{letter.reference}]" if subject else
-                             f"{_SUBJECT[p.language]} [{letter.reference}]", "Subject")  # type: ignore[assignment]
-    msg["From"] = _address(*email.utils.parseaddr(org.ack_from()))
-    msg["To"] = _address(one_line(letter.recipient.name), letter.recipient.addr)
+                             f"{_SUBJECT[p.language]} [{letter.reference}]", "Subject")
+    msg["From"] = _address(*email.utils.parseaddr(org.ack_from()), "From")
+    msg["To"] = _address(letter.recipient.name, letter.recipient.addr, "To")
     if org.acknowledge.reply_to:
-        msg["Reply-To"] = _address(*email.utils.parseaddr(org.acknowledge.reply_to))
+        msg["Reply-To"] = _address(*email.utils.parseaddr(org.acknowledge.reply_to), "Reply-To")
     msg["Date"] = email.utils.format_datetime(created.astimezone(AMSTERDAM))
     msg["Message-ID"] = ack_message_id(letter.reference, sender_domain(org), str(nonce))
     original = letter.original_message_id if _MSGID.match(letter.original_message_id) else ""
@@ -193,19 +192,37 @@ def compose(org: Organisation, letter: Letter, p: Plan, created: datetime, nonce
     msg["X-Auto-Response-Suppress"] = "All"  # asks Exchange not to send an out-of-office back
     msg["Content-Language"] = p.language
     for body, subtype in ((text, "plain"), (html, "html")):
-        part = MIMEText(body, subtype, _UTF8_QP, policy=_POLICY)  # type: ignore[arg-type]  # takes a Charset
-        del part["MIME-Version"]  # once, at the top
-        msg.attach(part)
+        msg.attach(_text_part(body, subtype))
     return msg
 
 
-def _header(value: str, name: str) -> str | Header:
-    """A header value: as is when ASCII (folded on blanks when long), else RFC 2047 encoded words."""
+def _text_part(body: str, subtype: str) -> MIMENonMultipart:
+    """A UTF-8 quoted-printable text part, encoded by binascii (in C) rather than by the `email`
+    package's encoder (in Python), which took a fifth of the time to write an acknowledgement."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8", policy=_POLICY)
+    del part["MIME-Version"]  # once, at the top
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    lines = body.replace("\r\n", "\n").encode("utf-8")
+    part.set_payload(binascii.b2a_qp(lines, quotetabs=False, istext=True).decode("ascii"))
+    return part
+
+
+def _header(value: str, name: str) -> str:
+    """A header value: as is when ASCII, else RFC 2047 encoded words of at most 75 characters,
+    folded onto lines of at most 76 (the policy folds nothing below 998, so that Message-IDs and
+    References stay on one line)."""
     value = one_line(value)
-    return value if value.isascii() else Header(value, "utf-8", header_name=name)
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=76)
 
 
-def _address(name: str, addr: str) -> str:
-    """`Name <addr>`, the name quoted or RFC 2047-encoded as needed; CR/LF never reach the header."""
-    addr = one_line(addr).replace(" ", "")
-    return email.utils.formataddr((one_line(name), addr), charset="utf-8")
+def _address(name: str, addr: str, field: str) -> str:
+    """`Name <addr>`, the name quoted or encoded as needed; CR/LF never reach the header. A non-ASCII
+    name is folded by the `email` package's modern policy, which encodes a phrase word by word
+    (split encoded words would otherwise run words together in some readers)."""
+    addr, name = one_line(addr).replace(" ", ""), one_line(name)
+    if name.isascii():
+        return email.utils.formataddr((name, addr))
+    folded = _FOLD.fold(field, email.utils.formataddr((name, addr)))
+    return folded[len(field) + 2 :].rstrip("\r\n")
