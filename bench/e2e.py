@@ -3,8 +3,9 @@ acknowledgements to an aiosmtpd sink.
 
   (a) floor: a plain imapclient batched fetch of the N messages, plus plain smtplib sending of N
       small mails over one connection to the sink;
-  (b) the daemon: from the start of a poll until the last acknowledgement reached the sink
-      (one worker, SQLite, the committed model).
+  (b) the daemon: `triage run` in its own process, as deployed (one worker, SQLite, the committed
+      model), from the start of its first poll (its `event=started` line) until the last
+      acknowledgement reached the sink.
 
 Usage: python bench/e2e.py --messages 1000 [--json]
 """
@@ -13,25 +14,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import signal
 import smtplib
-import sys
+import sqlite3
 import tempfile
-import threading
 import time
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from harness import messages, start_worker, write_config
+from servers import SmtpServer, start_dovecot
 
-from servers import SmtpServer, start_dovecot  # noqa: E402
-from test_workers import _messages  # noqa: E402
 
-from triage import config  # noqa: E402
-from triage.store import migrate, repo  # noqa: E402
-from triage.training import registry  # noqa: E402
-from triage.worker import run_forever  # noqa: E402
+def _started_at(log: Path) -> float:
+    """The wall-clock time of the worker's `event=started` line (its first poll starts then)."""
+    for line in log.read_text(errors="replace").splitlines():
+        if "event=started" in line:
+            return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    raise RuntimeError("no event=started in the worker's log")
 
 
 def main() -> None:
@@ -43,11 +44,12 @@ def main() -> None:
     dovecot = start_dovecot()
     smtp = SmtpServer().start()
     try:
-        mails = _messages(n, "bench")
+        mails = messages(n, "bench")
         floor_user, user = "floor", "daemon"
         for who in (floor_user, user):
-            for start in range(0, n, 200):
-                dovecot.append(who, mails[start : start + 200])
+            with dovecot.client(who) as client:
+                for start in range(0, n, 200):
+                    client.multiappend("INBOX", mails[start : start + 200])
         # (a) the floor
         started = time.perf_counter()
         with dovecot.client(floor_user) as client:
@@ -66,60 +68,27 @@ def main() -> None:
         send_s = time.perf_counter() - started
         floor_s = fetch_s + send_s
         smtp.sink.received.clear()
+        smtp.sink.times.clear()
         # (b) the daemon
         with tempfile.TemporaryDirectory() as tmp:
-            os.environ["TRIAGE_BENCH_IMAP_PASSWORD"] = "geheim-test-wachtwoord"
-            path = Path(tmp) / "triage.toml"
-            path.write_text(f"""
-[database]
-url = "sqlite:///{tmp}/triage.db"
-[smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-[outbox]
-interval = 0.2
-batch = 500
-[organisations.bench]
-name = "Bench"
-addresses = ["klachten@bench.example"]
-poll_interval = 3600
-[organisations.bench.mailbox]
-type = "imap"
-host = "127.0.0.1"
-port = {dovecot.port}
-security = "none"
-user = "{user}"
-password_env = "TRIAGE_BENCH_IMAP_PASSWORD"
-batch_size = 200
-""")
-            settings = config.load(path)
-            engine = repo.open_engine(settings.database.url)
-            migrate.ensure_current(engine)
-            sessions = repo.session_factory(engine)
-            classifier = registry.load(ROOT / "models")
-            stop = threading.Event()
-            started = time.perf_counter()
-            worker = threading.Thread(target=run_forever, args=(settings, sessions, stop, classifier), daemon=True)
-            worker.start()
-            with sessions() as s:
-                from sqlalchemy import func, select
-
-                from triage.store.models import Acknowledgement, Message
-
+            config = write_config(Path(tmp), dovecot, user, smtp)
+            log = Path(tmp) / "worker.log"
+            worker = start_worker(config, log)
+            db = sqlite3.connect(f"{tmp}/triage.db", timeout=30)
+            try:
                 while True:
-                    done = s.scalar(select(func.count()).select_from(Message)) or 0
-                    pending = s.scalar(select(func.count()).select_from(Acknowledgement).where(
-                        Acknowledgement.status.in_(("pending", "sending")))) or 0
-                    s.rollback()
-                    if done >= n and pending == 0:
+                    done = db.execute("select count(*) from messages where moved_at is not null").fetchone()[0]
+                    waiting = db.execute("select count(*) from acknowledgements "
+                                         "where status in ('pending', 'sending')").fetchone()[0]
+                    if done >= n and waiting == 0:
                         break
                     time.sleep(0.05)
-                sent = s.scalar(select(func.count()).select_from(Acknowledgement).where(
-                    Acknowledgement.status == "sent")) or 0
-            daemon_s = time.perf_counter() - started
-            stop.set()
-            worker.join(timeout=60)
+                sent = db.execute("select count(*) from acknowledgements where status = 'sent'").fetchone()[0]
+            finally:
+                db.close()
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=60)
+            daemon_s = max(smtp.sink.times) - _started_at(log)
         result = {
             "messages": n, "acknowledgements_sent": sent, "acks_at_sink": len(smtp.sink.received),
             "floor_fetch_s": round(fetch_s, 2), "floor_send_s": round(send_s, 2),

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import imap_mailbox, sessions_for, settings_for, smtp_table
 from servers import Dovecot, SmtpServer
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from test_workers import _messages
 
 from triage.store.models import Acknowledgement, AuditLog, Message
@@ -87,7 +90,7 @@ poll_interval = 1
     assert not dovecot.uids(user), "mail left in the inbox"
     with sessions() as s:
         messages = list(s.scalars(select(Message)))
-        rows = list(s.scalars(select(Acknowledgement)))
+        rows = list(s.scalars(select(Acknowledgement).options(joinedload(Acknowledgement.case))))
         reclaimed = s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "ack.reclaimed"))
     assert len(messages) == 300 and len({(m.uidvalidity, m.uid) for m in messages}) == 300
     assert all(m.disposition in ("filed", "review", "ignored", "quarantined", "joined") for m in messages)
@@ -98,12 +101,18 @@ poll_interval = 1
     assert all(n == 2 for n in doubled.values())
     assert len(doubled) <= (reclaimed or 0), "a doubled acknowledgement outside the documented window"
     assert {r.message_id for r in rows if r.status == "sent"} == set(received)
-    accepted: dict[str, float] = {}  # Message-ID -> when the SMTP server accepted it (the last time)
-    for msg, at in zip(smtp_server.sink.messages(), smtp_server.sink.times, strict=True):
-        accepted[msg["Message-ID"]] = at
-    window = sorted((r.sent_at.timestamp() - accepted[r.message_id]) * 1000 for r in rows if r.status == "sent")
-    assert window and window[0] > -50, "sent recorded before the server accepted it"  # clocks are the same host's
+    # The window, per acknowledgement: from the SMTP server's acceptance to the worker's log line
+    # written after the `sent` commit (a millisecond-resolution upper bound).
+    accepted = {str(m["Message-ID"]): at for m, at in zip(smtp_server.sink.messages(), smtp_server.sink.times,
+                                                          strict=True)}
+    recorded = {}
+    for line in (tmp_path / "worker.log").read_text(errors="replace").splitlines():
+        if found := re.match(r"(\S+ \S+) INFO triage\.outbox event=ack_sent reference=(\S+)", line):
+            recorded[found.group(2)] = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    window = sorted((recorded[r.case.reference] - accepted[r.message_id]) * 1000 for r in rows
+                    if r.status == "sent" and r.case.reference in recorded)
+    assert len(window) >= len(received) - kills, "an acknowledgement sent without its log line"
     print(f"\n{kills} SIGKILLs: {len(messages)} messages, {len(received)} acknowledgements received, "
           f"{len(doubled)} sent twice (rows reclaimed after a dead sender: {reclaimed}); "
-          f"window from SMTP acceptance to the recorded send: median {statistics.median(window):.1f} ms, "
+          f"window from SMTP acceptance to the committed send: median {statistics.median(window):.1f} ms, "
           f"p99 {window[int(len(window) * 0.99)]:.1f} ms, max {window[-1]:.1f} ms")
