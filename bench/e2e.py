@@ -12,19 +12,15 @@ Usage: python bench/e2e.py --messages 1000 [--json]
 
 from __future__ import annotations
 
-import argparse
-import json
 import signal
 import smtplib
-import sqlite3
 import tempfile
 import time
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from harness import messages, start_worker, write_config
-from servers import SmtpServer, start_dovecot
+from harness import append, arguments, messages, report, servers, start_worker, wait_drained, write_config
 
 
 def _started_at(log: Path) -> float:
@@ -36,20 +32,13 @@ def _started_at(log: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=1000)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = arguments(__doc__ or "", 1000)
     n = args.messages
-    dovecot = start_dovecot()
-    smtp = SmtpServer().start()
-    try:
+    with servers() as (dovecot, smtp):
         mails = messages(n, "bench")
         floor_user, user = "floor", "daemon"
         for who in (floor_user, user):
-            with dovecot.client(who) as client:
-                for start in range(0, n, 200):
-                    client.multiappend("INBOX", mails[start : start + 200])
+            append(dovecot, who, mails)
         # (a) the floor
         started = time.perf_counter()
         with dovecot.client(floor_user) as client:
@@ -74,18 +63,9 @@ def main() -> None:
             config = write_config(Path(tmp), dovecot, user, smtp)
             log = Path(tmp) / "worker.log"
             worker = start_worker(config, log)
-            db = sqlite3.connect(f"{tmp}/triage.db", timeout=30)
             try:
-                while True:
-                    done = db.execute("select count(*) from messages where moved_at is not null").fetchone()[0]
-                    waiting = db.execute("select count(*) from acknowledgements "
-                                         "where status in ('pending', 'sending')").fetchone()[0]
-                    if done >= n and waiting == 0:
-                        break
-                    time.sleep(0.05)
-                sent = db.execute("select count(*) from acknowledgements where status = 'sent'").fetchone()[0]
+                sent = wait_drained(Path(tmp), n, worker)
             finally:
-                db.close()
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=60)
             daemon_s = max(smtp.sink.times) - _started_at(log)
@@ -95,10 +75,7 @@ def main() -> None:
             "floor_msgs_per_s": round(n / floor_s, 1), "daemon_s": round(daemon_s, 2),
             "daemon_msgs_per_s": round(n / daemon_s, 1), "ratio_daemon_to_floor": round(daemon_s / floor_s, 2),
         }
-    finally:
-        smtp.stop()
-        dovecot.stop()
-    print(json.dumps(result) if args.json else "\n".join(f"{k:>24}: {v}" for k, v in result.items()))
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -3,16 +3,21 @@ sink, realistic mail, and a `triage run` worker in its own process."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from servers import PASSWORD, Dovecot, SmtpServer  # noqa: E402
+from servers import PASSWORD, Dovecot, SmtpServer, start_dovecot  # noqa: E402
 from test_workers import _messages  # noqa: E402
 
 messages = _messages  # the training corpus, each copy with its own sender and Message-ID
@@ -67,3 +72,57 @@ def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
             raise RuntimeError(f"triage run did not start: {log.read_text(errors='replace')[-2000:]}")
         time.sleep(0.05)
     return worker
+
+
+def append(dovecot: Dovecot, user: str, mails: list[bytes], chunk: int = 500) -> None:
+    """MULTIAPPEND in chunks: fast enough for 20 000 messages."""
+    with dovecot.client(user) as client:
+        for start in range(0, len(mails), chunk):
+            client.multiappend("INBOX", mails[start : start + chunk])
+
+
+def wait_drained(folder: Path, n: int, worker: subprocess.Popen[bytes],
+                 sample: Callable[[], None] = lambda: None) -> int:
+    """Wait until the worker's SQLite database holds n moved messages and no acknowledgement is
+    waiting; `sample` runs every 0.05 s meanwhile. Returns the number of acknowledgements sent."""
+    db = sqlite3.connect(f"{folder}/triage.db", timeout=30)
+    try:
+        while True:
+            sample()
+            done = db.execute("select count(*) from messages where moved_at is not null").fetchone()[0]
+            waiting = db.execute("select count(*) from acknowledgements "
+                                 "where status in ('pending', 'sending')").fetchone()[0]
+            if done >= n and waiting == 0:
+                return int(db.execute("select count(*) from acknowledgements where status = 'sent'").fetchone()[0])
+            if worker.poll() is not None:
+                raise SystemExit(f"the worker exited: {(folder / 'worker.log').read_text()[-2000:]}")
+            time.sleep(0.05)
+    finally:
+        db.close()
+
+
+def arguments(doc: str, messages: int, **extra: tuple[type, object, str]) -> argparse.Namespace:
+    """--messages N, --json and the benchmark's own options (name: (type, default, help))."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=messages)
+    for name, (kind, default, text) in extra.items():
+        parser.add_argument(f"--{name}", type=kind, default=default, help=text)
+    parser.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    return parser.parse_args()
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[tuple[Dovecot, SmtpServer]]:
+    """A Dovecot and an aiosmtpd sink of the benchmark's own, stopped afterwards."""
+    dovecot = start_dovecot()
+    smtp = SmtpServer().start()
+    try:
+        yield dovecot, smtp
+    finally:
+        smtp.stop()
+        dovecot.stop()
+
+
+def report(result: dict[str, object], as_json: bool) -> None:
+    width = max(len(k) for k in result)
+    print(json.dumps(result) if as_json else "\n".join(f"{k:>{width}}: {v}" for k, v in result.items()))

@@ -8,8 +8,6 @@ Usage: python bench/latency.py [--messages 100] [--gap 0.2] [--json]
 
 from __future__ import annotations
 
-import argparse
-import json
 import signal
 import statistics
 import tempfile
@@ -17,53 +15,42 @@ import time
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from harness import messages, start_worker, write_config
-from servers import SmtpServer, start_dovecot
+from harness import arguments, messages, report, servers, start_worker, write_config
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=100)
-    parser.add_argument("--gap", type=float, default=0.2, help="seconds between appends")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    dovecot = start_dovecot()
-    smtp = SmtpServer().start()
+    args = arguments(__doc__ or "", 100, gap=(float, 0.2, "seconds between appends"))
     appended: dict[str, float] = {}  # Message-ID -> time.time() when APPEND returned
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = write_config(Path(tmp), dovecot, "latency", smtp, poll_interval=3600, outbox_interval=60)
-            worker = start_worker(config, Path(tmp) / "worker.log")
-            try:
-                time.sleep(2)  # the IDLE session is up
-                headers = BytesHeaderParser()
-                with dovecot.client("latency") as client:
-                    for raw in messages(args.messages, "latency"):
-                        client.append("INBOX", raw)
-                        appended[str(headers.parsebytes(raw)["Message-ID"])] = time.time()
-                        time.sleep(args.gap)
-                time.sleep(5)  # the last acknowledgements
-            finally:
-                worker.send_signal(signal.SIGTERM)
-                worker.wait(timeout=60)
-            latencies = []
-            for (_from, _to, raw), at in zip(smtp.sink.received, smtp.sink.times, strict=True):
-                original = str(BytesHeaderParser().parsebytes(raw)["In-Reply-To"] or "").strip()
-                if original in appended:
-                    latencies.append((at - appended[original]) * 1000)
-            latencies.sort()
-            if not latencies:
-                raise SystemExit("no acknowledgement arrived: see the worker's log")
-            result = {
-                "messages": args.messages, "gap_ms": args.gap * 1000, "acknowledged": len(latencies),
-                "p50_ms": round(statistics.median(latencies), 1),
-                "p95_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 1),
-                "max_ms": round(latencies[-1], 1), "min_ms": round(latencies[0], 1),
-            }
-    finally:
-        smtp.stop()
-        dovecot.stop()
-    print(json.dumps(result) if args.json else "\n".join(f"{k:>14}: {v}" for k, v in result.items()))
+    with servers() as (dovecot, smtp), tempfile.TemporaryDirectory() as tmp:
+        config = write_config(Path(tmp), dovecot, "latency", smtp, poll_interval=3600, outbox_interval=60)
+        worker = start_worker(config, Path(tmp) / "worker.log")
+        try:
+            time.sleep(2)  # the IDLE session is up
+            headers = BytesHeaderParser()
+            with dovecot.client("latency") as client:
+                for raw in messages(args.messages, "latency"):
+                    client.append("INBOX", raw)
+                    appended[str(headers.parsebytes(raw)["Message-ID"])] = time.time()
+                    time.sleep(args.gap)
+            time.sleep(5)  # the last acknowledgements
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
+        latencies = []
+        for (_from, _to, raw), at in zip(smtp.sink.received, smtp.sink.times, strict=True):
+            original = str(BytesHeaderParser().parsebytes(raw)["In-Reply-To"] or "").strip()
+            if original in appended:
+                latencies.append((at - appended[original]) * 1000)
+        latencies.sort()
+        if not latencies:
+            raise SystemExit("no acknowledgement arrived: see the worker's log")
+        result = {
+            "messages": args.messages, "gap_ms": args.gap * 1000, "acknowledged": len(latencies),
+            "p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 1),
+            "max_ms": round(latencies[-1], 1), "min_ms": round(latencies[0], 1),
+        }
+    report(result, args.json)
 
 
 if __name__ == "__main__":
