@@ -9,6 +9,9 @@ Writes <kind>.txt (headers and text part) and <kind>.png (the HTML part) per ack
 from __future__ import annotations
 
 import argparse
+import email
+import email.message
+import email.policy
 import shutil
 import subprocess
 import tempfile
@@ -51,7 +54,9 @@ def main() -> None:
     for seq, (name, (prediction, subject, person)) in enumerate(KINDS.items(), start=42):
         letter = Letter(reference=f"KL-2026-{seq:06d}", recipient=Address("burger@example.nl", person),
                         subject=subject, received=RECEIVED, original_message_id="<x@example.nl>")
-        msg = compose(ORG, letter, plan(ORG, prediction, RECEIVED), RECEIVED + timedelta(seconds=4))
+        raw = compose(ORG, letter, plan(ORG, prediction, RECEIVED), RECEIVED + timedelta(seconds=4)).as_bytes()
+        msg = email.message_from_bytes(raw, policy=email.policy.default)  # as the recipient's client reads it
+        assert isinstance(msg, email.message.EmailMessage)
         text, html = msg.get_body(("plain",)), msg.get_body(("html",))
         assert text is not None and html is not None
         head = f"Subject: {msg['Subject']}\nFrom: {msg['From']}\nTo: {msg['To']}\n\n"

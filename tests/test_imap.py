@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from triage.mailboxes import open_mailbox
 from triage.mailboxes.imap import ImapBox
 from triage.pipeline import run_once
-from triage.store.models import Case, Message
+from triage.store import repo
+from triage.store.models import AuditLog, Case, Message
 
 
 def _poll(settings, sessions):  # type: ignore[no-untyped-def]
@@ -74,6 +75,28 @@ def test_crash_after_commit_before_move_is_finished_by_the_next_run(setup, monke
     assert sum(result.counts.values()) == 0 and result.moved == 3
     assert _counts(sessions) == (3, 3)
     assert server.uids(user) == [] and len(server.uids(user, "Triage/Review")) == 3
+
+
+def test_crash_after_the_move_before_it_was_recorded_is_confirmed_by_the_next_run(setup, monkeypatch) -> None:
+    server, user, settings, sessions = setup
+    server.append(user, [plain(n) for n in range(3)])
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt("killed after the server moved the mail, before the record said so")
+
+    monkeypatch.setattr(repo, "mark_moved", crash)
+    with pytest.raises(KeyboardInterrupt):
+        _poll(settings, sessions)
+    assert server.uids(user) == [] and len(server.uids(user, "Triage/Review")) == 3
+    with sessions() as s:
+        assert s.scalar(select(func.count(Message.id)).where(Message.moved_at.is_(None))) == 3
+    monkeypatch.undo()
+    result = _poll(settings, sessions)
+    assert sum(result.counts.values()) == 0 and result.moved == 0
+    with sessions() as s:
+        assert s.scalar(select(func.count(Message.id)).where(Message.moved_at.is_(None))) == 0
+        assert s.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "message.move_confirmed")) == 3
+    assert _counts(sessions) == (3, 3) and len(server.uids(user, "Triage/Review")) == 3
 
 
 def test_crash_in_the_middle_of_a_batch_loses_and_doubles_nothing(setup, monkeypatch) -> None:

@@ -209,6 +209,9 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
     with sessions.begin() as session:
         previous = repo.record_poll(session, key, org.id, uidvalidity, uids[-1] if uids else "")
         known = {uid: (m.id, m.folder) for uid, m in repo.known_uids(session, key, uidvalidity, uids).items()}
+        confirmed = len(repo.confirm_moves(session, org.id, key, uidvalidity, set(uids)))
+    if confirmed:
+        log.info("event=moves_confirmed mailbox=%s count=%d (moved before a stop, recorded now)", key, confirmed)
     if previous is not None:
         log.warning("event=uidvalidity_changed mailbox=%s old=%s new=%s (matching by content hash)",
                     key, previous, uidvalidity)

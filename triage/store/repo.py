@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from triage.domain import Disposition
 from triage.errors import ConfigError, ServerError
 from triage.store.models import AuditLog, Case, MailboxState, Message, RawBlob, ReferenceCounter
 
@@ -125,6 +126,21 @@ def retryable(session: Session, organisation: str, max_attempts: int) -> list[Me
             .order_by(Message.id)
         )
     )
+
+
+def confirm_moves(session: Session, organisation: str, mailbox: str, uidvalidity: int,
+                  present: set[str]) -> list[Message]:
+    """Records whose move was never recorded although their message has left the folder: the
+    server moved it, the worker stopped before committing that. Marked moved now, with an audit row."""
+    unmoved = select(Message).where(  # an index seek (organisation, disposition, moved_at), not a scan
+        Message.organisation == organisation, Message.disposition.in_([d.value for d in Disposition]),
+        Message.moved_at.is_(None), Message.mailbox == mailbox, Message.uidvalidity == uidvalidity)
+    gone = [m for m in session.scalars(unmoved) if m.uid not in present]
+    for m in gone:
+        m.moved_at = now()
+        audit(session, "message.move_confirmed", organisation=m.organisation, message_id=m.id, uid=m.uid,
+              folder=m.folder)
+    return gone
 
 
 def mark_moved(session: Session, ids: Iterable[int]) -> None:
