@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlalchemy import Engine
@@ -21,9 +21,11 @@ from triage import config as config_mod
 from triage import logs
 from triage.config import ImapMailbox, Settings
 from triage.errors import ConfigError, TriageError
-from triage.pipeline import PollResult
 from triage.store import migrate, repo
-from triage.training.model import Classifier
+
+if TYPE_CHECKING:  # scikit-learn takes 0.6 s to import: only the commands that classify load it
+    from triage.pipeline import PollResult
+    from triage.training.model import Classifier
 
 F = TypeVar("F", bound=Callable[..., Any])
 
