@@ -60,7 +60,7 @@ def main() -> None:
         text, html = msg.get_body(("plain",)), msg.get_body(("html",))
         assert text is not None and html is not None
         head = f"Subject: {msg['Subject']}\nFrom: {msg['From']}\nTo: {msg['To']}\n\n"
-        (args.out / f"{name}.txt").write_text(head + text.get_content(), encoding="utf-8")
+        (args.out / f"{name}.txt").write_text(head + text.get_content().replace("\r\n", "\n"), encoding="utf-8")
         with tempfile.TemporaryDirectory() as profile:
             page = Path(profile) / f"{name}.html"
             page.write_text(html.get_content(), encoding="utf-8")
