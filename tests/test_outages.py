@@ -136,6 +136,7 @@ poll_interval = 1
         proxy.restore()
         _wait("60 messages filed", lambda: records() == 60 and not dovecot.uids(user))
         _wait("the acknowledgements sent", acknowledged(60))
+        _wait("the outbox listener is back", lambda: _events(log_path)["listen_recovered"] == 1, timeout=20)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -159,4 +160,5 @@ poll_interval = 1
     assert events["send_failed"] == 2 and events["send_recovered"] == 2  # SMTP down, then the database
     assert events["poll_failed"] == 2 and events["poll_recovered"] == 2  # IMAP restart, then the database
     assert events["idle_failed"] == 1 and events["idle_recovered"] == 1  # the IMAP restart
+    assert events["listen_failed"] == 1 and events["listen_recovered"] == 1  # LISTEN/NOTIFY: the database
     assert "Traceback" not in log_path.read_text()

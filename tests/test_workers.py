@@ -181,3 +181,40 @@ def test_three_workers_two_organisations_one_database_exactly_once(
     assert set(received) == sent
     worked = [sum(1 for line in log.splitlines() if "event=message " in line) for log in logs]
     assert sum(worked) == 2 * per_org, worked  # no message was handled by two workers
+
+
+@pytest.mark.timeout(120)
+def test_a_row_written_by_another_process_wakes_the_send_job(tmp_path: Path, pg_url: str, dovecot: Dovecot,
+                                                             smtp_server: SmtpServer) -> None:
+    """PostgreSQL LISTEN/NOTIFY: `triage poll --once` (another process, like `triage serve` with a
+    corrected acknowledgement) writes an outbox row; the running worker's send job, whose interval
+    is an hour, sends it at once."""
+    user = f"notify-{tmp_path.name[-8:]}"
+    config = _config(tmp_path, pg_url, dovecot, smtp_server, {"gamma": user})
+    text = config.read_text().replace("interval = 0.5", "interval = 3600").replace("poll_interval = 1",
+                                                                                   "poll_interval = 3600")
+    config.write_text(text.replace("[organisations.gamma.mailbox]", "[organisations.gamma.mailbox]\nidle = false"))
+    sessions_for(settings_for(config))
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "triage.cli", "run", "--config", str(config)],
+                                  cwd=tmp_path, env=env, stdout=out, stderr=out)
+        try:
+            deadline = time.monotonic() + 60
+            while "event=started" not in log.read_text() or "event=poll " in log.read_text():
+                assert time.monotonic() < deadline and worker.poll() is None, log.read_text()
+                time.sleep(0.1)
+            time.sleep(1)  # its first poll (an empty inbox) and first send run are over
+            dovecot.append(user, _messages(1, "gamma"))
+            subprocess.run([sys.executable, "-m", "triage.cli", "poll", "--once", "--config", str(config)],
+                           cwd=tmp_path, env=env, check=True, capture_output=True)
+            deadline = time.monotonic() + 20  # `poll --once` does not send; the worker's send interval is an hour
+            while not smtp_server.sink.received:
+                assert time.monotonic() < deadline, f"not woken: {log.read_text()[-2000:]}"
+                time.sleep(0.1)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
+    assert len(smtp_server.sink.received) == 1
+    assert "event=ack_sent" in log.read_text() and "listen_failed" not in log.read_text()

@@ -23,7 +23,7 @@ from triage.errors import ConfigError, Outage, ServerError
 from triage.mailboxes import open_mailbox
 from triage.outbox import Sender, transport_for
 from triage.pipeline import PollResult, mailbox_key, run_once
-from triage.store import repo
+from triage.store import acks, repo
 from triage.store.repo import now
 from triage.training import registry
 from triage.training.model import Classifier
@@ -118,6 +118,37 @@ class Idler:
                 self.outage.failed(exc, "retrying with backoff; polling goes on")
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
+
+
+class OutboxListener:
+    """PostgreSQL only: LISTENs for new outbox rows, written by any process (this or another
+    worker, `triage serve` sending a corrected acknowledgement), and wakes the send job at once.
+    A lost connection is retried with backoff and logged once; the send interval stays the fallback."""
+
+    def __init__(self, url: str, stop: threading.Event, wake: Callable[[], None]) -> None:
+        self.url, self.stop, self.wake = url, stop, wake
+        self.outage = Outage(log, "listen")
+
+    def run(self) -> None:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        conninfo = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        backoff = 1.0
+        while not self.stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+                    conn.execute(f"LISTEN {acks.CHANNEL}")
+                    self.outage.ok()
+                    backoff = 1.0
+                    self.wake()  # rows written while nobody listened
+                    while not self.stop.is_set():
+                        for _ in conn.notifies(timeout=1.0):
+                            self.wake()
+            except psycopg.Error as exc:
+                self.outage.failed(exc, "new acknowledgements wait for the send interval; retrying")
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)  # cheap to retry; back within 10 s of the database
 
 
 def poll_org(org: Organisation, sessions: sessionmaker[Session], settings: Settings, stop: threading.Event,
@@ -229,6 +260,9 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
     else:
         add_job("send", "send", sender.run, settings.outbox.interval)
     scheduler.start()
+    if sending and sessions.kw["bind"].dialect.name == "postgresql":
+        listener = OutboxListener(settings.database.url, stop, functools.partial(wake, "send"))
+        threading.Thread(target=listener.run, name="outbox-listener", daemon=True).start()
     for org in settings.organisations.values() if poll else ():
         if isinstance(org.mailbox, ImapMailbox) and org.mailbox.idle:
             idler = Idler(org, stop, functools.partial(wake, f"poll:{org.id}"))

@@ -7,7 +7,7 @@ import email.utils
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from triage.config import Organisation, Outbox
@@ -18,6 +18,15 @@ from triage.store.models import Acknowledgement, Case
 
 PENDING, SENDING, SENT, FAILED, SUPPRESSED, BOUNCED = "pending", "sending", "sent", "failed", "suppressed", "bounced"
 _COUNTED = (PENDING, SENDING, SENT)
+
+
+CHANNEL = "triage_outbox"  # PostgreSQL LISTEN/NOTIFY: a new pending row, for every worker's send job
+
+
+def notify_new_rows(session: Session) -> None:
+    """On PostgreSQL, tell every listening worker (delivered at commit, once per transaction)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {CHANNEL}"))
 
 
 def recent_to(session: Session, recipient: str, now: datetime) -> int:
@@ -94,6 +103,8 @@ def write(session: Session, org: Organisation, case: Case, plan: acknowledge.Pla
             row.status, row.reason = FAILED, f"could not write the acknowledgement: {type(exc).__name__}: {exc}"
     session.add(row)
     session.flush()
+    if row.status == PENDING:
+        notify_new_rows(session)
     repo.audit(session, "ack." + row.status, actor=actor, organisation=org.id, case_id=case.id, reason=row.reason,
                template=row.template, due=plan.due.isoformat(), nonce=nonce)
     return row
