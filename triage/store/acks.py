@@ -26,7 +26,7 @@ CHANNEL = "triage_outbox"  # PostgreSQL LISTEN/NOTIFY: a new pending row, for ev
 def notify_new_rows(session: Session) -> None:
     """On PostgreSQL, tell every listening worker (delivered at commit, once per transaction)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {CHANNEL}"))
+        session.connection().execute(text(f"NOTIFY {CHANNEL}"))  # no autoflush for this
 
 
 def recent_to(session: Session, recipient: str, now: datetime) -> int:
@@ -101,8 +101,7 @@ def write(session: Session, org: Organisation, case: Case, plan: acknowledge.Pla
             row.subject, row.raw = str(message["Subject"])[:2000], message.as_bytes()
         except Exception as exc:  # a template or header that cannot be written must not stop the poll
             row.status, row.reason = FAILED, f"could not write the acknowledgement: {type(exc).__name__}: {exc}"
-    session.add(row)
-    session.flush()
+    session.add(row)  # flushed with the rest of the transaction: nothing here needs its id
     if row.status == PENDING:
         notify_new_rows(session)
     repo.audit(session, "ack." + row.status, actor=actor, organisation=org.id, case_id=case.id, reason=row.reason,
