@@ -10,6 +10,7 @@ import email.policy
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -83,13 +84,15 @@ class Dovecot:
         return self.root / "mail" / user
 
     def halt(self) -> None:
-        """Stop the server (every connection drops), keeping its mail for restart()."""
+        """Stop the server and every process it started, as `systemctl restart` does (so every
+        connection drops at once), keeping its mail for restart()."""
         if self.process.poll() is None:
-            self.process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     def restart(self) -> None:
         """Start a halted server again on the same port with the same mail."""
@@ -170,7 +173,8 @@ service imap-login {{
 
 def _launch(binary: str, conf: Path, root: Path, port: int) -> subprocess.Popen[bytes]:
     """Start Dovecot in the foreground and wait until it greets on its port."""
-    process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)  # its own process group: halt() stops all of it
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:

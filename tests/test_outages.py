@@ -122,7 +122,7 @@ poll_interval = 1
         dovecot.append(user, mail[20:40])
         _wait("40 messages filed", lambda: records() == 40 and not dovecot.uids(user))
         _wait("the acknowledgements sent", acknowledged(40))
-        _wait("idle reconnected", lambda: _events(log_path)["idle_recovered"] == 1, timeout=10)
+        _wait("idle reconnected", lambda: _events(log_path)["idle_recovered"] == 1, timeout=30)
 
         # 3. The database is unreachable for a minute: mail arrives and stays in the inbox untouched.
         proxy.cut()
