@@ -139,6 +139,38 @@ poll_interval = 1
     return path
 
 
+def daemon_config(tmp_path: Path, db_url: str, smtp: SmtpServer, mailboxes: dict[str, str],
+                  outbox: str = "interval = 0.5\nbackoff = 0.5", processing: str = "lease_seconds = 30") -> Path:
+    """A config for `triage run` processes: one organisation per entry of `mailboxes` (its id ->
+    its [mailbox] table body, e.g. from imap_mailbox()), acknowledgements to `smtp`, INFO logs."""
+    orgs = "".join(f"""
+[organisations.{org}]
+name = "Organisatie {org}"
+reference_prefix = "{org.upper()}"
+addresses = ["klachten@{org}.example"]
+domains = ["{org}.example"]
+poll_interval = 1
+
+[organisations.{org}.mailbox]
+{mailbox}""" for org, mailbox in mailboxes.items())
+    path = tmp_path / "triage.toml"
+    path.write_text(f"""
+[database]
+url = "{db_url}"
+
+{smtp_table(smtp)}
+[outbox]
+{outbox}
+
+[processing]
+{processing}
+
+[logging]
+level = "INFO"
+{orgs}""", encoding="utf-8")
+    return path
+
+
 def imap_mailbox(server: Dovecot, user: str, batch_size: int = 50) -> str:
     os.environ["TRIAGE_TEST_IMAP_PASSWORD"] = "geheim-test-wachtwoord"
     return (f'type = "imap"\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"\n'

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import imap_mailbox, sessions_for, settings_for, smtp_table
+from conftest import daemon_config, imap_mailbox, sessions_for, settings_for
 from servers import Dovecot, SmtpServer
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -35,28 +35,8 @@ from triage.store.models import Acknowledgement, AuditLog, Message
 def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, pg_url: str, dovecot: Dovecot,
                                                  smtp_server: SmtpServer) -> None:
     user = f"faults-{tmp_path.name[-8:]}"
-    path = tmp_path / "triage.toml"
-    path.write_text(f"""
-[database]
-url = "{pg_url}"
-
-{smtp_table(smtp_server)}
-[outbox]
-interval = 0.2
-lease = 10
-backoff = 0.5
-
-[processing]
-lease_seconds = 5
-
-[organisations.fault]
-name = "Fault"
-reference_prefix = "FT"
-addresses = ["klachten@fault.example"]
-poll_interval = 1
-
-[organisations.fault.mailbox]
-{imap_mailbox(dovecot, user, batch_size=20)}""", encoding="utf-8")
+    path = daemon_config(tmp_path, pg_url, smtp_server, {"fault": imap_mailbox(dovecot, user, batch_size=20)},
+                         outbox="interval = 0.2\nlease = 10\nbackoff = 0.5", processing="lease_seconds = 5")
     settings = settings_for(path)
     sessions = sessions_for(settings)
     dovecot.append(user, _messages(300, "fault"))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import imap_mailbox, sessions_for, settings_for, smtp_table, unavailable
+from conftest import daemon_config, imap_mailbox, sessions_for, settings_for, unavailable
 from servers import Dovecot, SmtpServer, TcpProxy, start_dovecot
 from sqlalchemy import func, select
 from test_workers import _messages
@@ -59,27 +59,7 @@ def test_smtp_down_imap_restarted_database_cut_for_a_minute(tmp_path: Path, pg_u
     pg_port = int(re.search(r":(\d+)/", pg_url).group(1))  # type: ignore[union-attr]
     proxy = TcpProxy(pg_port)
     url = re.sub(r":\d+/", f":{proxy.port}/", pg_url, count=1)
-    path = tmp_path / "triage.toml"
-    path.write_text(f"""
-[database]
-url = "{url}"
-
-{smtp_table(smtp_server)}
-[outbox]
-interval = 0.5
-backoff = 0.5
-
-[logging]
-level = "INFO"
-
-[organisations.outage]
-name = "Outage"
-reference_prefix = "OU"
-addresses = ["klachten@outage.example"]
-poll_interval = 1
-
-[organisations.outage.mailbox]
-{imap_mailbox(dovecot, user, batch_size=10)}""", encoding="utf-8")
+    path = daemon_config(tmp_path, url, smtp_server, {"outage": imap_mailbox(dovecot, user, batch_size=10)})
     sessions_for(settings_for(path))  # the schema, through the proxy
     engine = repo.open_engine(pg_url)  # the test itself looks at the database directly
     sessions = repo.session_factory(engine)

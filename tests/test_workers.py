@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, imap_mailbox, sessions_for, settings_for, smtp_table
+from conftest import ROOT, daemon_config, imap_mailbox, sessions_for, settings_for
 from servers import Dovecot, SmtpServer
 from sqlalchemy import func, select, update
 
@@ -86,33 +86,7 @@ def _messages(n: int, org: str) -> list[bytes]:
 
 
 def _config(tmp_path: Path, pg_url: str, dovecot: Dovecot, smtp: SmtpServer, users: dict[str, str]) -> Path:
-    orgs = "".join(f"""
-[organisations.{org}]
-name = "Organisatie {org}"
-reference_prefix = "{org.upper()}"
-addresses = ["klachten@{org}.example"]
-domains = ["{org}.example"]
-poll_interval = 1
-
-[organisations.{org}.mailbox]
-{imap_mailbox(dovecot, user, batch_size=50)}""" for org, user in users.items())
-    path = tmp_path / "triage.toml"
-    path.write_text(f"""
-[database]
-url = "{pg_url}"
-
-{smtp_table(smtp)}
-[outbox]
-interval = 0.5
-backoff = 0.5
-
-[processing]
-lease_seconds = 30
-
-[logging]
-level = "INFO"
-{orgs}""", encoding="utf-8")
-    return path
+    return daemon_config(tmp_path, pg_url, smtp, {org: imap_mailbox(dovecot, user) for org, user in users.items()})
 
 
 @pytest.mark.timeout(600)
