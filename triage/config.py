@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import ssl
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,16 @@ from triage.errors import ConfigError
 from triage.stages.terms import Calendar, Term
 
 DEFAULT_CONFIG = "triage.toml"
+
+
+def tls_context(verify_certificate: bool) -> ssl.SSLContext:
+    """The TLS context for an IMAP or SMTP connection; `verify_certificate = false` (a test server,
+    a self-signed certificate) turns off the hostname and certificate checks."""
+    context = ssl.create_default_context()
+    if not verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 class _Strict(BaseModel):

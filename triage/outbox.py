@@ -20,7 +20,7 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage.config import Settings, Smtp
+from triage.config import Settings, Smtp, tls_context
 from triage.errors import Outage, ServerError
 from triage.store import acks, repo
 from triage.store.models import Acknowledgement
@@ -53,11 +53,7 @@ class SmtpTransport:
         self.conn: smtplib.SMTP | None = None
 
     def _context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        if not self.settings.verify_certificate:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        return tls_context(self.settings.verify_certificate)
 
     def __enter__(self) -> SmtpTransport:
         s = self.settings
@@ -172,10 +168,7 @@ def send_once(settings: Settings, sessions: sessionmaker[Session], transport: Tr
         left = [item.id for item in claimed if item.id not in done]
         if left:
             with sessions.begin() as session:
-                for row_id in left:
-                    row = session.get(Acknowledgement, row_id)
-                    if row is not None and row.status == acks.SENDING and row.claimed_by == worker:
-                        acks.release(session, row)
+                acks.release(session, left, worker)
             result.released = len(left)
     return result
 

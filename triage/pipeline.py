@@ -227,7 +227,7 @@ def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], s
         fetched_batch = list(box.fetch(folder, batch))
         with sessions() as session:  # reads only: thread lookups, the rate limit's counts
             outcomes = process_many([f.raw for f in fetched_batch], context_for(org, settings, session, classifier))
-            recent = acks.recent_counts(session, outcomes, repo.now())
+            recent = acks.recent_counts(session, acks.recipients(outcomes), repo.now())
         for fetched, outcome in zip(fetched_batch, outcomes, strict=True):
             filed = handle(org, key, uidvalidity, fetched, sessions, settings, classifier, outcome, recent)
             result.add(filed, filed.label)

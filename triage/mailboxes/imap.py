@@ -17,6 +17,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from triage.config import ImapMailbox as ImapSettings
+from triage.config import tls_context
 from triage.errors import ServerError
 from triage.mailboxes.base import Fetched
 
@@ -42,10 +43,7 @@ class ImapBox:
     def __enter__(self) -> Self:
         s = self.settings
         password = self._password if self._password is not None else s.password()
-        context = ssl.create_default_context()
-        if not s.verify_certificate:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        context = tls_context(s.verify_certificate)
         try:
             client = IMAPClient(s.host, port=s.effective_port, ssl=s.security == "tls",
                                 ssl_context=context, timeout=s.timeout)

@@ -54,7 +54,8 @@ class Plan:
     due_extended: date | None = None
 
 
-def _class_of(kind: str, formality: str) -> str:
+def class_of(kind: str | None, formality: str | None) -> str:
+    """The acknowledgement class (its template) of a question or a formal or informal complaint."""
     if kind == "question":
         return "question"
     return "formal_complaint" if formality == "formal" else "informal_complaint"
@@ -71,7 +72,7 @@ def candidates(prediction: Prediction | None) -> tuple[str, ...]:
         return ("question",)
     if "formality" in unsure:
         return ("formal_complaint", "informal_complaint")
-    return (_class_of(prediction.kind, prediction.formality),)
+    return (class_of(prediction.kind, prediction.formality),)
 
 
 def plan(org: Organisation, prediction: Prediction | None, received: datetime) -> Plan:

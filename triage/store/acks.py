@@ -29,26 +29,22 @@ def notify_new_rows(session: Session) -> None:
         session.connection().execute(text(f"NOTIFY {CHANNEL}"))  # no autoflush for this
 
 
-def recent_to(session: Session, recipient: str, now: datetime) -> int:
-    """Acknowledgements sent or on their way to `recipient` in the last 24 hours."""
-    return session.scalar(select(func.count()).select_from(Acknowledgement).where(
-        Acknowledgement.recipient == recipient, Acknowledgement.status.in_(_COUNTED),
-        Acknowledgement.created_at >= now - timedelta(hours=24))) or 0
-
-
-def recent_counts(session: Session, outcomes: list[Outcome], now: datetime) -> dict[str, int]:
-    """`recent_to` for every complainant of a batch in one query (absent: none). `enqueue` adds
-    what the batch itself queues, so the limit holds within the batch as well."""
-    recipients = {o.resolved.complainant.addr[:320] for o in outcomes
-                  if o.resolved is not None and o.resolved.complainant is not None}
-    if not recipients:
-        return {}
-    rows = session.execute(select(Acknowledgement.recipient, func.count()).where(
-        Acknowledgement.recipient.in_(recipients), Acknowledgement.status.in_(_COUNTED),
-        Acknowledgement.created_at >= now - timedelta(hours=24)).group_by(Acknowledgement.recipient))
+def recent_counts(session: Session, recipients: set[str], now: datetime) -> dict[str, int]:
+    """Per recipient, the acknowledgements sent or on their way to it in the last 24 hours, in one
+    query (the pipeline asks once per batch; `enqueue` adds what the batch itself queues)."""
     counts = dict.fromkeys(recipients, 0)
-    counts.update({recipient: int(n) for recipient, n in rows})
+    if recipients:
+        counts.update({recipient: int(n) for recipient, n in session.execute(
+            select(Acknowledgement.recipient, func.count()).where(
+                Acknowledgement.recipient.in_(recipients), Acknowledgement.status.in_(_COUNTED),
+                Acknowledgement.created_at >= now - timedelta(hours=24)).group_by(Acknowledgement.recipient))})
     return counts
+
+
+def recipients(outcomes: list[Outcome]) -> set[str]:
+    """The addresses a batch's acknowledgements would go to, as stored on their rows."""
+    return {o.resolved.complainant.addr[:320] for o in outcomes
+            if o.resolved is not None and o.resolved.complainant is not None}
 
 
 def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome,
@@ -70,7 +66,7 @@ def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome,
         elif recent is not None and addr in recent:
             count = recent[addr]
         else:
-            count = recent_to(session, addr, now)
+            count = recent_counts(session, {addr}, now)[addr]
         why = acknowledge.suppression(recipient, org.own(), case.received_at, now, org.acknowledge.max_age_days,
                                       count, org.acknowledge.per_recipient_per_day)
     letter = None
@@ -185,6 +181,9 @@ def mark_failed_attempt(session: Session, row: Acknowledgement, error: str, perm
     row.next_attempt_at = now + timedelta(seconds=settings.backoff * 2 ** (row.attempts - 1))
 
 
-def release(session: Session, row: Acknowledgement) -> None:
-    """Give a claimed row back untouched (the server could not be reached: not the row's fault)."""
-    row.status, row.claimed_by, row.claimed_until = PENDING, None, None
+def release(session: Session, ids: list[int], worker: str) -> None:
+    """Give rows this worker claimed back untouched (the server could not be reached: not the
+    rows' fault); a row whose lease another worker has taken over meanwhile is left alone."""
+    session.execute(update(Acknowledgement).where(
+        Acknowledgement.id.in_(ids), Acknowledgement.status == SENDING, Acknowledgement.claimed_by == worker)
+        .values(status=PENDING, claimed_by=None, claimed_until=None))

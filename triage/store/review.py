@@ -145,11 +145,10 @@ def _message_item(msg: Message) -> Item:
                 kind, msg.error or msg.reason)
 
 
-def queue(session: Session, f: Filters, per_page: int = PER_PAGE) -> tuple[list[Item], int]:
+def queue(session: Session, f: Filters, per_page: int = PER_PAGE) -> list[Item]:
     """One page of the queue, most urgent first: cases by due date, then messages without a case
-    (quarantined before machine mail) by arrival; and the number of items in all."""
+    (quarantined before machine mail) by arrival. How many there are in all: `counts()["status"]`."""
     cq, mq = _case_query(f), _message_query(f)
-    total = _count(session, cq) + _count(session, mq)
     start = (f.page - 1) * per_page
     cases = list(session.scalars(cq.order_by(Case.due_date.is_(None), Case.due_date, Case.received_at, Case.id)
                                  .limit(start + per_page)))
@@ -158,7 +157,7 @@ def queue(session: Session, f: Filters, per_page: int = PER_PAGE) -> tuple[list[
     messages = list(session.scalars(mq.order_by(Message.disposition.desc(), Message.received_at, Message.id)
                                     .limit(start + per_page)))
     items = [_case_item(c, failed) for c in cases] + [_message_item(m) for m in messages]
-    return items[start : start + per_page], total
+    return items[start : start + per_page]
 
 
 @dataclass
@@ -183,12 +182,6 @@ def case_view(session: Session, case_id: int) -> CaseView | None:
     return CaseView(case, messages, rows, corrections, history, _offer(case, rows))
 
 
-def _class_of(case: Case) -> str:
-    if case.kind == "question":
-        return "question"
-    return "formal_complaint" if case.formality == "formal" else "informal_complaint"
-
-
 def _offer(case: Case, rows: list[Acknowledgement]) -> bool:
     """True when the acknowledgement that went out states another term than the case now has."""
     sent = [r for r in rows if r.status == acks.SENT]
@@ -197,7 +190,8 @@ def _offer(case: Case, rows: list[Acknowledgement]) -> bool:
     last = sent[-1]
     if any(r.nonce > last.nonce and r.status in (acks.PENDING, acks.SENDING) for r in rows):
         return False
-    return last.due_date != case.due_date or last.template.split("/")[-1] != _class_of(case)
+    wanted = acknowledge.class_of(case.kind, case.formality)
+    return last.due_date != case.due_date or last.template.split("/")[-1] != wanted
 
 
 def _language(session: Session, case: Case) -> str:

@@ -40,12 +40,12 @@ def add(session: Session, name: str, password: str, role: str) -> User:
     return user
 
 
-def disable(session: Session, name: str) -> User:
+def disable(session: Session, name: str, actor: str = "cli") -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise ConfigError(f"no user {name}: `triage user list` shows who there is")
     user.active = False
-    repo.audit(session, "user.disabled", actor="cli", user=name)
+    repo.audit(session, "user.disabled", actor=actor, user=name)
     return user
 
 

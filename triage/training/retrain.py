@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from triage.store import repo, review
 from triage.store.models import Job
 from triage.training import registry
+from triage.training.model import Classifier
 from triage.training.train import TrainResult, train
 
 log = logging.getLogger("triage.retrain")
@@ -28,10 +29,10 @@ def retrain(sessions: sessionmaker[Session], corpus: Path, models: Path,
     """Train a new version on `corpus` plus every corrected case; do not promote it. The current
     version is compared as if it had not seen the corrections made after it was trained."""
     try:
-        current = registry.load(models)
-        upto = int(current.card.get("corrections_upto", 0))
+        current: Classifier | None = registry.load(models)
     except registry.ModelError:
-        upto = 0
+        current = None
+    upto = int(current.card.get("corrections_upto", 0)) if current else 0
     with tempfile.TemporaryDirectory(prefix="triage-corrections-") as tmp:
         seen, new = Path(tmp) / "seen", Path(tmp) / "new"
         with sessions() as session:
@@ -40,7 +41,7 @@ def retrain(sessions: sessionmaker[Session], corpus: Path, models: Path,
                       new: review.export_corrections(session, new, since=upto)}
         extra = [folder for folder, n in counts.items() if n]
         return train(corpus, models, extra=extra, promote=False, progress=progress,
-                     unseen=[new] if counts[new] else [], card_extra={"corrections_upto": last})
+                     unseen=[new] if counts[new] else [], card_extra={"corrections_upto": last}, current=current)
 
 
 def comparison(result: TrainResult) -> list[dict[str, Any]]:

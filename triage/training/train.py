@@ -39,6 +39,7 @@ class Data:
     x: np.ndarray  # all examples, machine included
     labels: dict[str, np.ndarray]
     unseen: np.ndarray  # rows the current model was not trained on (corrections made since)
+    from_root: int  # how many of `examples` (the first ones) are the corpus itself, not corrections
 
     def mask(self, name: str) -> np.ndarray:
         kind = self.labels["kind"]
@@ -57,6 +58,7 @@ def read(root: Path, extra: Sequence[Path] = (), unseen: Sequence[Path] = ()) ->
     """The corpus at `root` plus folders of the same format (exported staff corrections); the rows
     of the `unseen` folders are marked as new to the current model."""
     examples = corpus.load(root)
+    from_root = len(examples)
     new = [False] * len(examples)
     for folder in extra:
         found = corpus.load(folder)
@@ -69,7 +71,7 @@ def read(root: Path, extra: Sequence[Path] = (), unseen: Sequence[Path] = ()) ->
         "formality": np.array([e.formality for e in examples], dtype=object),
         "language": np.array([e.language for e in examples], dtype=object),
     }
-    return Data(examples, rows(pairs), labels, np.array(new, dtype=bool))
+    return Data(examples, rows(pairs), labels, np.array(new, dtype=bool), from_root)
 
 
 def corpus_hash(root: Path, examples: list[corpus.Example]) -> str:
@@ -91,23 +93,26 @@ class TrainResult:
 
 def train(root: Path, models: Path, force: bool = False, version: str | None = None, extra: Sequence[Path] = (),
           promote: bool = True, progress: Callable[[int, str], None] | None = None,
-          unseen: Sequence[Path] = (), card_extra: dict[str, Any] | None = None) -> TrainResult:
+          unseen: Sequence[Path] = (), card_extra: dict[str, Any] | None = None,
+          current: Classifier | None = None) -> TrainResult:
     """Cross-validate, fit and save a new version; promote it when no head is worse than the current
     model on the same folds (or `force`), unless `promote` is False (the admin decides later).
 
     `extra` folders (staff corrections in the corpus format) are trained on with the corpus. On
     each fold the current version's pipeline is trained without the `unseen` folders (corrections
     made since it was trained) and the new one with them, and both are scored on the same held-out
-    rows: the comparison says whether the corrections (and any change in the code) helped."""
+    rows: the comparison says whether the corrections (and any change in the code) helped.
+    `current` is the current version if the caller has already loaded it."""
     started = time.perf_counter()
     report_progress = progress or (lambda _percent, _message: None)
     report_progress(2, "reading the corpus")
     data = read(root, extra, unseen)
-    corrections = len(data.examples) - len(corpus.load(root))
-    try:
-        current: Classifier | None = registry.load(models)
-    except registry.ModelError:
-        current = None
+    corrections = len(data.examples) - data.from_root
+    if current is None:
+        try:
+            current = registry.load(models)
+        except registry.ModelError:
+            current = None
     reports, comparison = {}, {}
     for n, head in enumerate(HEADS):
         report_progress(5 + 20 * n, f"cross-validating the {head} head against the current model")

@@ -11,16 +11,16 @@ from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, re
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from triage.errors import ConfigError
 from triage.store import repo, review
 from triage.store import users as accounts
-from triage.store.models import Case, Job, User
+from triage.store.models import Case, Job
 from triage.training import registry, retrain
+from triage.web import words
 from triage.web.auth import login_required
 from triage.web.charts import line_chart
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-HEADS = ("kind", "topic", "formality")
-HEAD_NAMES = {"kind": "soort", "topic": "onderwerp", "formality": "vorm"}
 
 
 def _paths() -> tuple[Path, Path]:
@@ -46,10 +46,9 @@ def _short(version: str) -> str:
     return version[:12]
 
 
-def _auto_share_per_week() -> tuple[list[str], list[float | None]]:
+def _auto_share_per_week(corrected: set[int]) -> tuple[list[str], list[float | None]]:
     """Per ISO week: the share of new cases filed without a person (status open, no correction)."""
     weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    corrected = {c.id for c in review.corrected_cases(g.db)}
     for case in g.db.scalars(select(Case).order_by(Case.received_at)):
         year, week, _ = case.received_at.isocalendar()
         key = f"{year}-W{week:02d}"
@@ -66,15 +65,16 @@ def _auto_share_per_week() -> tuple[list[str], list[float | None]]:
 def models() -> str:
     directory, _corpus = _paths()
     versions = _versions(directory)
-    metrics = {HEAD_NAMES[h]: [v["heads"].get(h, {}).get("macro_f1") for v in versions] for h in HEADS}
+    metrics = {words.HEADS[h]: [v["heads"].get(h, {}).get("macro_f1") for v in versions] for h in review.LABELS}
     low = min([m for values in metrics.values() for m in values if m is not None] or [0.5])
     metrics_svg = line_chart("Macro-F1 per versie", [_short(str(v["version"])) for v in versions], metrics,
                              low=max(0.0, round(low - 0.05, 1)), high=1.0)
-    weeks, shares = _auto_share_per_week()
+    corrected = {c.id for c in review.corrected_cases(g.db)}
+    weeks, shares = _auto_share_per_week(corrected)
     auto_svg = line_chart("Automatisch ingedeeld per week", weeks, {"automatisch": shares}, percent=True)
     job = g.db.scalar(select(Job).where(Job.kind == "retrain").order_by(Job.id.desc()).limit(1))
     return render_template("web/models.html", versions=versions, metrics_svg=metrics_svg, auto_svg=auto_svg,
-                           job=job, corrections=len(review.corrected_cases(g.db)))
+                           job=job, corrections=len(corrected))
 
 
 @bp.route("/retrain", methods=["POST"], endpoint="retrain")
@@ -138,11 +138,10 @@ def disable_user(name: str) -> Response:
     if name == g.user.name:
         flash("U kunt uzelf niet blokkeren.", "error")
         return redirect(url_for("admin.users"))
-    target = g.db.scalar(select(User).where(User.name == name))
-    if target is None:
+    try:
+        accounts.disable(g.db, name, actor=g.user.name)
+    except ConfigError:
         abort(404)
-    target.active = False
-    repo.audit(g.db, "user.disabled", actor=g.user.name, user=name)
     g.db.commit()
     flash(f"{name} kan niet meer inloggen.", "ok")
     return redirect(url_for("admin.users"))

@@ -53,10 +53,12 @@ def index() -> WResponse:
 def queue() -> str:
     filters = review.Filters.from_args(request.args)
     session["filters"] = {k: v for k, v in filters.__dict__.items() if k != "page"}
-    items, total = review.queue(g.db, filters)
+    items = review.queue(g.db, filters)
+    counts = review.counts(g.db, filters)
+    total = counts["status"][filters.status]
     organisations = {org.id: org.name for org in _settings().organisations.values()}
     return render_template("web/queue.html", items=items, total=total, filters=filters,
-                           pages=max(1, math.ceil(total / review.PER_PAGE)), counts=review.counts(g.db, filters),
+                           pages=max(1, math.ceil(total / review.PER_PAGE)), counts=counts,
                            statuses=STATUS_NAMES, labels=review.LABELS, organisations=organisations,
                            today=date.today())
 
@@ -71,7 +73,7 @@ def _neighbours(kind: str, item_id: int) -> tuple[str | None, str | None]:
     """The items before and after this one in the queue as the user last filtered it."""
     filters = review.Filters(**session.get("filters", {}))
     filters.page = 1
-    items, _total = review.queue(g.db, filters, per_page=500)
+    items = review.queue(g.db, filters, per_page=500)
     keys = [(i.kind, i.id) for i in items]
     if (kind, item_id) not in keys:
         return None, (_item_url(items[0]) if items else None)
