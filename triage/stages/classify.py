@@ -24,16 +24,13 @@ def classify_many(batch: Sequence[Resolved], classifier: Classifier) -> list[Pre
         Prediction(
             kind=result["kind"], topic=result["topic"], formality=result["formality"],
             confidence=dict(result["confidence"]), model_version=classifier.version, sure=bool(result["sure"]),
-            language=result.get("language", "nl"),
-            unsure=tuple(h for h in ("kind", "topic", "formality")
-                         if result["confidence"].get(h, 0) < classifier.thresholds.get(h, 1.01)),
+            language=result.get("language", "nl"), unsure=result["unsure"],
         )
         for result in results
     ]
 
 
 def doubts(prediction: Prediction, thresholds: dict[str, float]) -> list[str]:
-    """The heads below their threshold, as 'kind 0.62 < 0.80'."""
-    return [f"{head} {prediction.confidence.get(head, 0):.2f} < {thresholds[head]:.2f}"
-            for head in ("kind", "topic", "formality")
-            if prediction.confidence.get(head, 0) < thresholds.get(head, 1.01)]
+    """The heads below their threshold (`prediction.unsure`), as 'kind 0.62 < 0.80'."""
+    return [f"{head} {prediction.confidence.get(head, 0):.2f} < {thresholds.get(head, 1.01):.2f}"
+            for head in prediction.unsure]

@@ -47,6 +47,11 @@ def recipients(outcomes: list[Outcome]) -> set[str]:
             if o.resolved is not None and o.resolved.complainant is not None}
 
 
+def apply_plan(case: Case, plan: acknowledge.Plan) -> None:
+    """The case states the due date its acknowledgement gives."""
+    case.due_date, case.term, case.due_is_latest = plan.due, str(plan.term), plan.due_is_latest
+
+
 def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome,
             recent: dict[str, int] | None = None) -> Acknowledgement:
     """Set the case's due date and write its acknowledgement row: pending, or suppressed with why.
@@ -54,7 +59,7 @@ def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome,
     resolved = outcome.resolved
     assert resolved is not None
     plan = acknowledge.plan(org, outcome.prediction, case.received_at)
-    case.due_date, case.term, case.due_is_latest = plan.due, str(plan.term), plan.due_is_latest
+    apply_plan(case, plan)
     recipient = resolved.complainant if case.complainant else None
     if not org.acknowledge.enabled:
         why = "acknowledgements are switched off for this organisation"

@@ -200,6 +200,14 @@ def _language(session: Session, case: Case) -> str:
     return template.split("/")[0] or "nl"
 
 
+def _plan(session: Session, org: Organisation, case: Case) -> acknowledge.Plan:
+    """The acknowledgement plan for a case's labels as a person set them (so: sure), in the
+    language of its earlier acknowledgement."""
+    prediction = Prediction(kind=case.kind or "complaint", topic=case.topic or "service",
+                            formality=case.formality or "informal", sure=True, language=_language(session, case))
+    return acknowledge.plan(org, prediction, case.received_at)
+
+
 def correct(session: Session, org: Organisation, case: Case, user: str, labels: dict[str, str]) -> list[str]:
     """Confirm or change the three heads; recompute the due date. Returns the heads that changed."""
     if labels.get("kind") == "question":
@@ -214,10 +222,8 @@ def correct(session: Session, org: Organisation, case: Case, user: str, labels: 
         if old != new:
             changed.append(head)
             setattr(case, head, new)
-    prediction = Prediction(kind=labels["kind"], topic=labels["topic"], formality=labels["formality"], sure=True,
-                            language=_language(session, case))
-    plan = acknowledge.plan(org, prediction, case.received_at)
-    case.due_date, case.term, case.due_is_latest = plan.due, str(plan.term), False
+    plan = _plan(session, org, case)
+    acks.apply_plan(case, plan)
     case.status, case.review_reason = "open", ""
     repo.audit(session, "case.corrected" if changed else "case.confirmed", actor=user, organisation=case.organisation,
                case_id=case.id, changed=changed, labels=labels, due=plan.due.isoformat())
@@ -230,9 +236,7 @@ def send_corrected_ack(session: Session, org: Organisation, case: Case, user: st
     if not _offer(case, rows) or not case.complainant:
         raise ConfigError("this case needs no corrected acknowledgement")
     opening = min(case.messages, key=lambda m: (m.received_at, m.id))
-    prediction = Prediction(kind=case.kind or "complaint", topic=case.topic or "service",
-                            formality=case.formality or "informal", sure=True, language=_language(session, case))
-    plan = acknowledge.plan(org, prediction, case.received_at)
+    plan = _plan(session, org, case)
     letter = acknowledge.Letter(reference=case.reference, recipient=Address(case.complainant, case.complainant_name),
                                 subject=case.subject, received=case.received_at,
                                 original_message_id="" if case.forwarded_by else opening.message_id,

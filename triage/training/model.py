@@ -165,7 +165,8 @@ class Classifier:
             if result["kind"] == "question":  # LABELS.md: questions are always informal
                 result["formality"] = "informal"
                 result["confidence"]["formality"] = 1.0
-            result["sure"] = all(result["confidence"][h] >= self.thresholds.get(h, 1.01)
-                                 for h in ("kind", "topic", "formality"))
+            result["unsure"] = tuple(h for h in ("kind", "topic", "formality")  # below their threshold
+                                     if result["confidence"][h] < self.thresholds.get(h, 1.01))
+            result["sure"] = not result["unsure"]
             out.append(result)
         return out
