@@ -185,3 +185,10 @@ def sessions_for(settings: config.Settings):  # type: ignore[no-untyped-def]
     engine = repo.open_engine(settings.database.url)
     migrate.ensure_current(engine)
     return repo.session_factory(engine)
+
+
+def deps_for(settings: config.Settings, sessions, classifier=None, models: Path | None = None):  # type: ignore[no-untyped-def]
+    """The services' dependencies as `triage run` wires them, with a fixed classifier."""
+    from triage.services.deps import build, fixed
+
+    return build(settings, sessions, models=models, classifier=fixed(classifier))

@@ -11,17 +11,17 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import imap_mailbox, sessions_for, settings_for, smtp_table
+from conftest import deps_for, imap_mailbox, sessions_for, settings_for, smtp_table
 from servers import Dovecot, SmtpServer
 from sqlalchemy import select
 
 from triage.demo import example_messages
 from triage.errors import ServerError
-from triage.outbox import send_once, transport_for
+from triage.services.poll import poll_all
+from triage.services.send import send_once
 from triage.stages.acknowledge import long_date
 from triage.store.models import Acknowledgement, Case, Message
 from triage.training.registry import load_for_run
-from triage.worker import poll_all
 
 MACHINE = {"13-automatisch-antwoord.eml", "25-mailer-daemon-bounce.eml", "30-afwezigheidsmelding-wijkteam.eml",
            "33-nieuwsbrief-klachtbehandeling.eml"}
@@ -64,12 +64,12 @@ class Run:
         self.classifier = load_for_run(None)
 
     def poll(self) -> None:
-        poll_all(self.settings, self.sessions, classifier=self.classifier)
+        poll_all(deps_for(self.settings, self.sessions, self.classifier))
 
     def send(self) -> int:
-        transport = transport_for(self.settings)
-        assert transport is not None
-        return send_once(self.settings, self.sessions, transport).sent
+        deps = deps_for(self.settings, self.sessions)
+        assert deps.transport() is not None
+        return send_once(deps).sent
 
     def acks(self) -> list[Acknowledgement]:
         with self.sessions() as s:

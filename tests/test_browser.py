@@ -102,7 +102,7 @@ def test_correct_a_case_and_see_its_due_date_change(browser: Any, base_url: str,
     page.click("button[value=save]")
     page.wait_for_load_state()
     after = page.locator("#due-date").inner_text()
-    assert after != before and "2026" in after or "2027" in after
+    assert after != before and ("2026" in after or "2027" in after)
     assert page.locator("#send-corrected-ack").count() == 1
     assert not DIALOGS
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import ROOT, imap_mailbox, sessions_for, settings_for, write_config
+from conftest import ROOT, deps_for, imap_mailbox, sessions_for, settings_for, write_config
 from sqlalchemy import select
 
 from triage.mailboxes import open_mailbox
-from triage.pipeline import run_once
+from triage.services.poll import run_once
 from triage.store.models import Case
 from triage.training import registry
 
@@ -22,7 +22,7 @@ def test_demo_mail_is_filed_or_sent_to_review_by_the_model(dovecot, tmp_path: Pa
     dovecot.append(user, [p.read_bytes() for p in sorted((ROOT / "triage/demo/mail").glob("*.eml"))])
     org = settings.organisations["debrug"]
     with open_mailbox(org) as box:
-        result = run_once(org, box, sessions, settings, classifier=classifier)
+        result = run_once(deps_for(settings, sessions, classifier), org, box)
     assert result.counts["filed"] > 0 and result.counts["review"] > 0
     with sessions() as s:
         cases = s.scalars(select(Case)).all()

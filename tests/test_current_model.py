@@ -11,8 +11,8 @@ import pytest
 from conftest import ROOT, write_config
 
 from triage import config
+from triage.services.models import CurrentModel
 from triage.training import registry
-from triage.worker import CurrentModel
 
 
 def test_the_daemon_switches_models_when_current_changes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -24,7 +24,7 @@ def test_the_daemon_switches_models_when_current_changes(tmp_path: Path, caplog:
     (models / "CURRENT").write_text(version + "\n")
     settings = config.load(write_config(tmp_path, "sqlite:///t.db", 'type = "maildir"\npath = "m"\n',
                                         top=f'[model]\ndirectory = "{models}"\n'))
-    holder = CurrentModel(settings, registry.load(models))
+    holder = CurrentModel(settings.model.directory or models, registry.load(models))
     first = holder.get()
     assert first is not None and first.version == version and holder.get() is first  # no reload without change
     registry.promote(models, "20990101-000000")

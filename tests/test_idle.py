@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import imap_mailbox, sessions_for, settings_for, smtp_table, write_config
+from conftest import deps_for, imap_mailbox, sessions_for, settings_for, smtp_table, write_config
 from mails import plain
 from servers import Dovecot, SmtpServer
 
@@ -35,7 +35,7 @@ def test_idle_brings_new_mail_in_without_waiting_for_the_poll(
     settings = settings_for(path)
     sessions = sessions_for(settings)
     stop = threading.Event()
-    worker = threading.Thread(target=run_forever, args=(settings, sessions, stop), daemon=True)
+    worker = threading.Thread(target=run_forever, args=(deps_for(settings, sessions), stop), daemon=True)
     worker.start()
     try:
         time.sleep(3)  # the first poll (at start) is over and the worker idles

@@ -6,13 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import imap_mailbox, sessions_for, settings_for, write_config
+from conftest import deps_for, imap_mailbox, sessions_for, settings_for, write_config
 from mails import plain
 from sqlalchemy import func, select
 
 from triage.mailboxes import open_mailbox
 from triage.mailboxes.imap import ImapBox
-from triage.pipeline import run_once
+from triage.services.poll import run_once
 from triage.store import repo
 from triage.store.models import AuditLog, Case, Message
 
@@ -20,7 +20,7 @@ from triage.store.models import AuditLog, Case, Message
 def _poll(settings, sessions):  # type: ignore[no-untyped-def]
     org = settings.organisations["debrug"]
     with open_mailbox(org) as box:
-        return run_once(org, box, sessions, settings)
+        return run_once(deps_for(settings, sessions), org, box)
 
 
 def _counts(sessions) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -102,9 +102,9 @@ def test_crash_after_the_move_before_it_was_recorded_is_confirmed_by_the_next_ru
 def test_crash_in_the_middle_of_a_batch_loses_and_doubles_nothing(setup, monkeypatch) -> None:
     server, user, settings, sessions = setup
     server.append(user, [plain(n) for n in range(10)])
-    import triage.pipeline as pipeline
+    import triage.services.poll as poll
 
-    real, calls = pipeline.handle, {"n": 0}
+    real, calls = poll.handle, {"n": 0}
 
     def crashing(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -112,7 +112,7 @@ def test_crash_in_the_middle_of_a_batch_loses_and_doubles_nothing(setup, monkeyp
             raise KeyboardInterrupt("killed mid-batch")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "handle", crashing)
+    monkeypatch.setattr(poll, "handle", crashing)
     with pytest.raises(KeyboardInterrupt):
         _poll(settings, sessions)
     assert _counts(sessions) == (5, 5)

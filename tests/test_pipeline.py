@@ -6,14 +6,15 @@ import mailbox
 from pathlib import Path
 
 import pytest
-from conftest import sessions_for, settings_for, write_config
+from conftest import deps_for, sessions_for, settings_for, write_config
 from mails import plain
 from sqlalchemy import select
 
 import triage.pipeline as pipeline
 from triage.domain import Disposition, OwnAddresses
 from triage.mailboxes import open_mailbox
-from triage.pipeline import Context, process, run_once
+from triage.pipeline import Context, process
+from triage.services.poll import run_once
 from triage.store.models import AuditLog, Case, Message, RawBlob
 
 OWN = OwnAddresses(frozenset({"klachten@debrug.example"}), frozenset({"debrug.example"}))
@@ -29,7 +30,7 @@ def env(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
 def _poll(settings, sessions):  # type: ignore[no-untyped-def]
     org = settings.organisations["debrug"]
     with open_mailbox(org) as box:
-        return run_once(org, box, sessions, settings)
+        return run_once(deps_for(settings, sessions), org, box)
 
 
 def _folder(box: mailbox.Maildir, name: str) -> int:

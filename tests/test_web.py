@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import deps_for
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -60,7 +61,7 @@ def test_pages_need_a_login_and_say_so_in_dutch(app: Flask) -> None:
         response = client.get(path)
         assert response.status_code == 302 and "/login?next=" in response.headers["Location"], path
     page = client.get("/login").get_data(as_text=True)
-    assert 'lang="nl"' in page and "Wachtwoord" in page or "wachtwoord" in page
+    assert 'lang="nl"' in page and ("Wachtwoord" in page or "wachtwoord" in page)
 
 
 def test_login_cookie_is_httponly_samesite_and_expires(app: Flask) -> None:
@@ -280,7 +281,7 @@ def test_retraining_compares_with_the_current_model_as_it_was_before_the_correct
     """The current version is scored on the same folds without the corrections made since it was
     trained; the new version learns from them. With corrections that contradict the model, the two
     must differ: a comparison of identical pipelines on identical data would say nothing."""
-    from triage.store import review as review_store
+    from triage.services import review as review_service
     from triage.training.retrain import retrain
 
     with site.sessions.begin() as s:
@@ -288,7 +289,8 @@ def test_retraining_compares_with_the_current_model_as_it_was_before_the_correct
         assert len(questions) >= 5
         for case in questions:
             org = site.settings.organisations[case.organisation]
-            review_store.correct(s, org, case, "proef", {"kind": "complaint", "topic": "staff", "formality": "formal"})
+            review_service.correct(s, deps_for(site.settings, site.sessions), org, case, "proef",
+                                   {"kind": "complaint", "topic": "staff", "formality": "formal"})
     result = retrain(site.sessions, site.corpus, site.models)
     assert result.card["corrections_included"] >= len(questions) and result.card["corrections_upto"] > 0
     assert result.comparison["kind"][0] != result.comparison["kind"][1]

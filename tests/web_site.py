@@ -11,15 +11,16 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from conftest import deps_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage import config, demo, pipeline
-from triage.outbox import send_once, transport_for
+from triage.services.poll import poll_all
+from triage.services.send import send_once
 from triage.store import migrate, repo, users
 from triage.store.models import Case, Message
 from triage.training import registry
-from triage.worker import poll_all
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN, STAFF = ("beheerder", "beheer-wachtwoord-1"), ("medewerker", "medewerker-wachtwoord-1")
@@ -38,7 +39,7 @@ class Site:
     maildir: Path
 
     def poll(self) -> None:
-        poll_all(self.settings, self.sessions, classifier=registry.load(self.models))
+        poll_all(deps_for(self.settings, self.sessions, registry.load(self.models), self.models))
 
     def case_id(self, **where: str) -> int:
         with self.sessions() as s:
@@ -92,9 +93,9 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     for _ in range(3):  # the broken message fails every attempt and stays in quarantine
         site.poll()
     monkeypatch.setattr(pipeline, "parse", real_parse)
-    transport = transport_for(settings)
-    assert transport is not None
-    send_once(settings, sessions, transport)
+    deps = deps_for(settings, sessions, models=models)
+    assert deps.transport() is not None
+    send_once(deps)
     with sessions.begin() as s:
         users.add(s, ADMIN[0], ADMIN[1], "admin")
         users.add(s, STAFF[0], STAFF[1], "staff")

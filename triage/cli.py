@@ -5,6 +5,7 @@ Every user mistake (config, unreachable server) is one line on stderr and exit c
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import threading
@@ -24,8 +25,8 @@ from triage.errors import ConfigError, TriageError
 from triage.store import migrate, repo
 
 if TYPE_CHECKING:  # scikit-learn takes 0.6 s to import: only the commands that classify load it
-    from triage.pipeline import PollResult
-    from triage.training.model import Classifier
+    from triage.services.deps import Deps
+    from triage.services.poll import PollResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,13 +69,19 @@ def _engine(settings: Settings, create: bool = True) -> Engine:
     return engine
 
 
-def _classifier(settings: Settings) -> Classifier | None:
-    from triage.training.registry import load_for_run
+def _deps(settings: Settings, classify: bool = False) -> Deps:
+    """The services' dependencies; with `classify`, the current model, swapped when CURRENT changes."""
+    from triage.services import deps as deps_mod
 
-    classifier = load_for_run(settings.model.directory)
+    deps = deps_mod.build(settings, repo.session_factory(_engine(settings)))
+    if not classify:
+        return deps
+    from triage.services.models import CurrentModel, load_current
+
+    classifier = load_current(deps)
     if classifier is None:
         click.echo("no classification model yet: every new case goes to review (run `triage train`)", err=True)
-    return classifier
+    return dataclasses.replace(deps, classifier=CurrentModel(deps.models, classifier).get)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -137,17 +144,16 @@ def poll(config_path: Path, once: bool) -> None:
     """Poll every organisation's mailbox: fetch, parse, screen and file new mail."""
     settings = _settings(config_path)
     config_mod.check_secrets(settings)
-    sessions = repo.session_factory(_engine(settings))
-    classifier = _classifier(settings)
+    deps = _deps(settings, classify=True)
     if not once:
         from triage.worker import run_forever
 
-        run_forever(settings, sessions, classifier=classifier)
+        run_forever(deps)
         return
-    from triage.worker import poll_all
+    from triage.services.poll import poll_all
 
     started = time.perf_counter()
-    results = poll_all(settings, sessions, classifier=classifier)
+    results = poll_all(deps)
     elapsed = time.perf_counter() - started
     for result in results:
         click.echo(_summary(result))
@@ -172,19 +178,20 @@ def send(config_path: Path, once: bool) -> None:
     """Send the acknowledgements that are due (`triage run` does this every [outbox] interval)."""
     settings = _settings(config_path)
     config_mod.check_secrets(settings)
-    from triage.outbox import send_once, transport_for
+    from triage.outbox import transport_for
 
-    transport = transport_for(settings)
-    if transport is None:
+    if transport_for(settings) is None:
         raise ConfigError("nothing to send with: add an [smtp] table (or [outbox] pickup_directory) to "
                           f"{config_path}")
-    sessions = repo.session_factory(_engine(settings))
+    deps = _deps(settings)
     if not once:
         from triage.worker import run_forever
 
-        run_forever(settings, sessions, poll=False)
+        run_forever(deps, poll=False)
         return
-    result = send_once(settings, sessions, transport)
+    from triage.services.send import send_once
+
+    result = send_once(deps)
     click.echo(f"{result.sent} sent, {result.retried} to retry, {result.failed} failed")
 
 
@@ -195,17 +202,14 @@ def run(config_path: Path) -> None:
     """Run the daemon: poll every mailbox at its interval until SIGTERM or SIGINT."""
     settings = _settings(config_path)
     config_mod.check_secrets(settings)
-    engine = _engine(settings)
-    classifier = _classifier(settings)
-    from triage.mailboxes import open_mailbox
-
+    deps = _deps(settings, classify=True)
     for org in settings.organisations.values():
         if isinstance(org.mailbox, ImapMailbox):
-            with open_mailbox(org):
+            with deps.mailbox(org):
                 pass  # fail fast, in one line, on a wrong host or password
     from triage.worker import run_forever
 
-    run_forever(settings, repo.session_factory(engine), threading.Event(), classifier)
+    run_forever(deps, threading.Event())
 
 
 @main.command()
@@ -215,21 +219,19 @@ def run(config_path: Path) -> None:
 def demo(directory: Path) -> None:
     """Create a demo folder (config, SQLite, a Maildir of example mail), poll it once, show the outcome."""
     from triage import demo as demo_mod
-    from triage.worker import poll_all
+    from triage.services.poll import poll_all
+    from triage.services.send import send_once
 
     config_path = demo_mod.create(directory)
     settings = config_mod.load(config_path)
     logs.configure("WARNING")
-    sessions = repo.session_factory(_engine(settings))
-    results = poll_all(settings, sessions, classifier=_classifier(settings))
+    deps = _deps(settings, classify=True)
+    results = poll_all(deps)
     for result in results:
         click.echo(_table(result))
         click.echo(_summary(result))
-    from triage.outbox import send_once, transport_for
-
-    transport = transport_for(settings)
-    assert transport is not None and settings.outbox.pickup_directory is not None
-    sent = send_once(settings, sessions, transport)
+    assert settings.outbox.pickup_directory is not None
+    sent = send_once(deps)
     outbox = settings.outbox.pickup_directory
     click.echo(f"\n{sent.sent} acknowledgement(s) written to {outbox}/ (no SMTP server in the demo), e.g.:")
     for path in sorted(outbox.glob("*.eml"))[:3]:

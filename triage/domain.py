@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from triage.reasons import Reason, english, text
+
+if TYPE_CHECKING:  # the acknowledgement stage's own values travel in the outcome, unread by the store
+    from triage.stages.acknowledge import Letter, Plan
 
 
 class Disposition(enum.StrEnum):
@@ -25,6 +31,20 @@ class CaseStatus(enum.StrEnum):
     NEEDS_REVIEW = "needs_review"
     OPEN = "open"
     CLOSED = "closed"
+
+
+class AckStatus(enum.StrEnum):
+    """Where an acknowledgement (an outbox row) stands."""
+
+    PENDING = "pending"  # waiting for the send job
+    SENDING = "sending"  # claimed by a sender (with a lease)
+    SENT = "sent"
+    FAILED = "failed"  # refused, given up, or could not be written
+    SUPPRESSED = "suppressed"  # never to be sent: its reason says why
+    BOUNCED = "bounced"
+
+
+COUNTED_ACKS = (AckStatus.PENDING, AckStatus.SENDING, AckStatus.SENT)  # what the rate limit counts
 
 
 @dataclass(frozen=True)
@@ -99,7 +119,11 @@ class Resolved:
     complainant: Address | None  # whom to answer; None when nobody may be answered
     forwarded_by: Address | None = None  # staff member who forwarded it to us
     forward: Forward | None = None
-    note: str = ""  # why the complainant is what it is, when not plainly the sender
+    why: Reason | None = None  # why the complainant is what it is, when not plainly the sender
+
+    @property
+    def note(self) -> str:
+        return english(self.why) if self.why else ""
 
     @property
     def subject(self) -> str:
@@ -119,7 +143,11 @@ class Resolved:
 @dataclass(frozen=True)
 class Screening:
     machine: bool
-    reason: str = ""  # e.g. "auto-submitted: auto-replied"
+    why: Reason | None = None  # MACHINE with its rule, e.g. auto-submitted: auto-replied
+
+    @property
+    def reason(self) -> str:
+        return english(self.why) if self.why else ""
 
 
 @dataclass(frozen=True)
@@ -144,17 +172,90 @@ class ThreadMatch:
 
 
 @dataclass(frozen=True)
+class CasePlan:
+    """The case a new message opens: labels, status, why a person must look, and its term."""
+
+    status: CaseStatus
+    review: tuple[Reason, ...]
+    term: str  # "6 weeks", as stored
+    due: date
+    due_is_latest: bool  # under review: the longest term that could apply
+    kind: str | None = None
+    topic: str | None = None
+    formality: str | None = None
+    confidences: dict[str, float] = field(default_factory=dict)
+    model_version: str | None = None
+
+
+@dataclass(frozen=True)
+class AckPlan:
+    """The acknowledgement of a new case: to whom, which template, and whether it may go out."""
+
+    template: str  # "nl/formal_complaint"
+    due: date
+    recipient: Address | None
+    suppressed: Reason | None  # None: it goes out
+    plan: Plan
+    letter: Letter | None  # what it is about; None when there is nobody to write to
+
+    def status(self, rendered: Rendered) -> tuple[AckStatus, Reason | None]:
+        """The outbox status it starts in, and why it will not go out."""
+        if self.suppressed is not None:
+            return AckStatus.SUPPRESSED, self.suppressed
+        if rendered.failed is not None or rendered.raw is None:
+            return AckStatus.FAILED, rendered.failed
+        return AckStatus.PENDING, None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An acknowledgement ready for the outbox: its Message-ID and bytes, or why it could not be written."""
+
+    message_id: str
+    sender: str  # the From address, also the envelope sender (bounces come back to us)
+    subject: str = ""
+    raw: bytes | None = None
+    failed: Reason | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """The pipeline's decision for one message, before it is stored."""
+    """The pipeline's decision for one message: everything that must be written, as values."""
 
     disposition: Disposition
-    reason: str
+    reasons: tuple[Reason, ...] = ()
     resolved: Resolved | None = None
     screening: Screening | None = None
     thread: ThreadMatch | None = None
     prediction: Prediction | None = None
     error: str = ""
     bounce_of: tuple[str, ...] = ()  # Message-IDs of our acknowledgements that this bounce reports
+    case: CasePlan | None = None  # FILED and REVIEW: the case to open
+    ack: AckPlan | None = None  # with `case`: its acknowledgement
+    peek: tuple[str, str | None] = ("", None)  # QUARANTINED: subject and sender from the headers alone
+
+    @property
+    def reason(self) -> str:
+        return text(self.reasons)
+
+    def details(self) -> dict[str, Any]:
+        """What the review page shows of the message beyond its text (stored as JSON)."""
+        if self.resolved is None:
+            return {}
+        mail, r = self.resolved.mail, self.resolved
+        details: dict[str, Any] = {
+            "attachments": [{"name": a.name, "type": a.content_type, "size": a.size} for a in mail.attachments],
+            "headers": [[k, v] for k, v in mail.headers[:200]],
+            "content_type": mail.content_type, "html_only": mail.html_only, "quoted": mail.quoted[:20000],
+            "signature": mail.signature[:2000], "defects": list(mail.defects), "truncated": mail.truncated,
+            "note": r.note,
+        }
+        if r.forward:
+            details["forward"] = {
+                "via": r.forward.via, "sender": str(r.forward.sender or ""), "subject": r.forward.subject,
+                "date": r.forward.date.isoformat() if r.forward.date else None, "text": r.forward.text[:50000],
+            }
+        return details
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,16 @@
     TriageError                 base; its message is one line a person can act on
     ├── ConfigError             the config file is wrong (key, type, missing secret)
     ├── ServerError             a server (IMAP, SMTP, database) cannot be reached or refuses us
+    ├── Refused                 the SMTP server rejected one message (permanent: 5xx)
+    ├── ModelError              a model version is missing, damaged or made for other versions
+    ├── CorpusError             the labelled corpus is malformed (labels.csv, a message file)
+    ├── Invalid                 a person's input (a form, an argument) is not acceptable
     └── StageError              one message could not be handled by a stage; it is quarantined
 
-Shells (CLI, worker) turn ConfigError and ServerError into one line on stderr and exit code 2;
-a StageError never leaves the pipeline: the message is quarantined and the batch goes on.
+Shells turn every TriageError into one line (stderr and exit code 2, or a Dutch flash message);
+a StageError never leaves the pipeline: the message is quarantined and the batch goes on. A
+Refused never leaves the send service: the row is retried or marked failed.
 """
-
-import logging
-import time
 
 
 class TriageError(Exception):
@@ -33,28 +35,21 @@ class StageError(TriageError):
         self.stage = stage
 
 
-class Outage:
-    """A lost server is logged once when it goes and once when it is back, never per retry (the
-    error text changes while a server restarts; that alone is not a new outage)."""
+class Refused(TriageError):
+    """The server refused this one message."""
 
-    def __init__(self, log: logging.Logger, event: str, context: str = "") -> None:
-        self.log, self.event, self.context = log, event, context
-        self.since: float | None = None
+    def __init__(self, message: str, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
-    @property
-    def down(self) -> bool:
-        return self.since is not None
 
-    def failed(self, exc: BaseException, consequence: str) -> None:
-        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        if self.since is None:
-            self.since = time.monotonic()
-            self.log.error("event=%s_failed %serror=%r (%s)", self.event, self.context, message, consequence)
-        else:
-            self.log.debug("event=%s_still_failing %serror=%r", self.event, self.context, message)
+class ModelError(TriageError):
+    """A model version cannot be used; the message says which and why."""
 
-    def ok(self) -> None:
-        if self.since is not None:
-            self.log.info("event=%s_recovered %safter=%.0fs", self.event, self.context,
-                          time.monotonic() - self.since)
-            self.since = None
+
+class CorpusError(TriageError):
+    """The corpus folder is not valid; the message names the file and line."""
+
+
+class Invalid(TriageError):
+    """A person's input is not acceptable; the message says what to change."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 
 
@@ -34,3 +35,30 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # mail-parser warns about every MIME type it does not turn into text (images, reports, ...).
     logging.getLogger("mailparser").setLevel(logging.ERROR)
+
+
+class Outage:
+    """A lost server is logged once when it goes and once when it is back, never per retry (the
+    error text changes while a server restarts; that alone is not a new outage)."""
+
+    def __init__(self, log: logging.Logger, event: str, context: str = "") -> None:
+        self.log, self.event, self.context = log, event, context
+        self.since: float | None = None
+
+    @property
+    def down(self) -> bool:
+        return self.since is not None
+
+    def failed(self, exc: BaseException, consequence: str) -> None:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if self.since is None:
+            self.since = time.monotonic()
+            self.log.error("event=%s_failed %serror=%r (%s)", self.event, self.context, message, consequence)
+        else:
+            self.log.debug("event=%s_still_failing %serror=%r", self.event, self.context, message)
+
+    def ok(self) -> None:
+        if self.since is not None:
+            self.log.info("event=%s_recovered %safter=%.0fs", self.event, self.context,
+                          time.monotonic() - self.since)
+            self.since = None

@@ -1,9 +1,6 @@
-"""The send job: claims due acknowledgements, delivers them over SMTP (implicit TLS, STARTTLS or
-plain, optional login) or into a pickup folder, and records each result in its own transaction.
-
-An unreachable server is nobody's fault: the claimed rows go back untouched and the job tries
-again at its next run. A refusal counts as an attempt: 4xx is retried with exponential backoff,
-5xx (or the last attempt) marks the row failed, which the case then shows.
+"""The ways out for acknowledgements: SMTP (implicit TLS, STARTTLS or plain, optional login) or a
+pickup folder. A transport raises ServerError when it cannot deliver anything (not the message's
+fault) and Refused when the server rejects one message; `triage.services.send` decides what follows.
 """
 
 from __future__ import annotations
@@ -13,27 +10,13 @@ import os
 import smtplib
 import ssl
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
-
 from triage.config import Settings, Smtp, tls_context
-from triage.errors import Outage, ServerError
-from triage.store import acks, repo
-from triage.store.models import Acknowledgement
+from triage.errors import Refused, ServerError
 
 log = logging.getLogger("triage.outbox")
-
-
-class Refused(Exception):
-    """The server refused this one message."""
-
-    def __init__(self, message: str, permanent: bool) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 class Transport(Protocol):
@@ -137,80 +120,3 @@ def transport_for(settings: Settings) -> Transport | None:
     if settings.smtp is not None:
         return SmtpTransport(settings.smtp)
     return None
-
-
-@dataclass
-class SendResult:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    released: int = 0
-    references: list[str] = field(default_factory=list)
-
-
-def send_once(settings: Settings, sessions: sessionmaker[Session], transport: Transport,
-              worker: str | None = None) -> SendResult:
-    """Claim due rows and deliver them. Raises ServerError (after giving the rows back) when the
-    server cannot be reached; the rows go out on a later run, each once."""
-    worker = worker or repo.WORKER_ID
-    result = SendResult()
-    with sessions.begin() as session:
-        claimed = [acks.Claimed.of(row) for row in acks.claim(session, worker, settings.outbox, repo.now())]
-    if not claimed:
-        return result
-    done: set[int] = set()
-    try:
-        with transport:
-            for item in claimed:
-                _deliver(settings, sessions, transport, item, result)
-                done.add(item.id)
-    finally:
-        left = [item.id for item in claimed if item.id not in done]
-        if left:
-            with sessions.begin() as session:
-                acks.release(session, left, worker)
-            result.released = len(left)
-    return result
-
-
-def _deliver(settings: Settings, sessions: sessionmaker[Session], transport: Transport, item: acks.Claimed,
-             result: SendResult) -> None:
-    try:
-        transport.send(item.mail_from, item.rcpt_to, item.raw)
-    except Refused as exc:
-        with sessions.begin() as session:
-            row = session.get(Acknowledgement, item.id)
-            assert row is not None
-            acks.mark_failed_attempt(session, row, str(exc), exc.permanent, settings.outbox, repo.now())
-            failed = row.status == acks.FAILED
-        result.failed += failed
-        result.retried += not failed
-        log.warning("event=ack_refused reference=%s recipient=%s error=%r %s", item.reference, item.rcpt_to,
-                    str(exc), "gave up" if failed else "will retry")
-        return
-    with sessions.begin() as session:  # at once: from here to the commit is the documented window
-        acks.mark_sent(session, item, repo.now())
-    result.sent += 1
-    result.references.append(item.reference)
-    log.info("event=ack_sent reference=%s recipient=%s", item.reference, item.rcpt_to)
-
-
-class Sender:
-    """The send job of `triage run`: logs a lost server once, and once more when it is back."""
-
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
-        self.settings, self.sessions = settings, sessions
-        self.outage = Outage(log, "send")
-        self.worker = repo.WORKER_ID
-
-    def run(self) -> SendResult | None:
-        transport = transport_for(self.settings)
-        if transport is None:
-            return None
-        try:
-            result = send_once(self.settings, self.sessions, transport, self.worker)
-        except (ServerError, SQLAlchemyError) as exc:
-            self.outage.failed(exc, "acknowledgements wait; will retry")
-            return None
-        self.outage.ok()
-        return result

@@ -1,46 +1,59 @@
-"""The flow of one message, on one screen:
+"""The flow of one message, on one screen: pure, values in and values out.
 
     raw ─parse─▶ Mail ─forwards─▶ Resolved ─screen─▶ (machine? ignored)
         ─thread─▶ (reply of the complainant to a known case? joined)
-        ─classify─▶ (until a model exists: review) ─file─▶ case + move to the disposition's folder
+        ─classify─▶ Prediction ─decide─▶ Outcome: the case plan (labels, status, term, due date)
+                                          and the acknowledgement plan (recipient, template, sent or why not)
+        ─acknowledge─▶ (once the store has numbered the case) the rendered letter
 
-`process(raw, ctx)` runs the pure stages (`process_many` for a batch, classified in one call);
-`run_once(...)` polls one mailbox: commit, then move.
+`process_many(raws, ctx)` decides a batch (classified in one call); `acknowledge(...)` renders
+the letter of a numbered case. The service layer (`triage.services.poll`) fetches, commits and
+moves; the store writes what these functions decided.
 """
 
 from __future__ import annotations
 
-import functools
+import email.parser
+import email.policy
+import email.utils
 import hashlib
-import logging
-import threading
-from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
-from triage.config import Organisation, Settings
-from triage.domain import Disposition, Mail, Outcome, OwnAddresses, Prediction, Resolved, Screening
+from triage.config import Organisation
+from triage.domain import (
+    AckPlan,
+    CasePlan,
+    CaseStatus,
+    Disposition,
+    Mail,
+    Outcome,
+    OwnAddresses,
+    Prediction,
+    Rendered,
+    Resolved,
+    Screening,
+)
 from triage.errors import StageError
-from triage.mailboxes.base import Fetched, Mailbox
-from triage.stages.classify import classify, classify_many, doubts
+from triage.reasons import Code, Reason, reason
+from triage.stages import acknowledge as ack_stage
+from triage.stages.classify import classify, classify_many
 from triage.stages.forwards import resolve
-from triage.stages.parse import parse
+from triage.stages.parse import decode_header_value, one_line, parse
 from triage.stages.screen import bounced_acks, screen
-from triage.stages.thread import CaseFinder, thread
-from triage.store import acks, filing, repo
+from triage.stages.thread import CaseFinder, find_thread
 from triage.training.model import Classifier
 
-log = logging.getLogger("triage.pipeline")
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Context:
-    """What the stages need to know of the organisation and the store."""
+    """What the stages need to know: the organisation, the store's answers, the clock."""
 
     own: OwnAddresses
     reference_prefix: str
@@ -48,9 +61,13 @@ class Context:
     max_bytes: int = 25 * 1024 * 1024
     max_text_chars: int = 200_000
     classifier: Classifier | None = None
+    org: Organisation | None = None  # without it no case or acknowledgement is planned (stage tests)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The store's count of acknowledgements per recipient in the last 24 hours, asked once per batch.
+    count_recent: Callable[[set[str]], Mapping[str, int]] = lambda addresses: {}
 
 
-def _stage(name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def _stage(name: str, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
     try:
         return fn(*args, **kwargs)
     except (StageError, SQLAlchemyError):  # a database fault is not the message's fault: abort the poll
@@ -59,32 +76,37 @@ def _stage(name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise StageError(name, f"{type(exc).__name__}: {exc}") from exc
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Draft:
     """A message through the stages before classification, waiting for its prediction."""
 
     mail: Mail
     resolved: Resolved
     screening: Screening
-    thread_note: str
+    thread_notes: tuple[Reason, ...]
+    received: datetime
 
 
-def _prepare(raw: bytes, ctx: Context) -> Outcome | _Draft:
+def _quarantined(stage: str, error: str, raw: bytes) -> Outcome:
+    return Outcome(Disposition.QUARANTINED, (reason(Code.STAGE_FAILED, stage=stage),), error=error, peek=peek(raw))
+
+
+def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
     """Parse, resolve forwards, screen and thread: a final outcome, or a draft to classify."""
     try:
-        mail = _stage("parse", parse, raw, max_bytes=ctx.max_bytes, max_text_chars=ctx.max_text_chars)
+        mail: Mail = _stage("parse", parse, raw, max_bytes=ctx.max_bytes, max_text_chars=ctx.max_text_chars)
         resolved: Resolved = _stage("forwards", resolve, mail, ctx.own)
-        screening = _stage("screen", screen, resolved)
+        screening: Screening = _stage("screen", screen, resolved)
         if screening.machine:
-            return Outcome(Disposition.IGNORED, screening.reason, resolved, screening,
-                           bounce_of=bounced_acks(raw, screening))
-        match, thread_note = _stage("thread", thread, resolved, ctx.reference_prefix, ctx.find_case)
+            why = (screening.why,) if screening.why else ()
+            return Outcome(Disposition.IGNORED, why, resolved, screening, bounce_of=bounced_acks(raw, screening))
+        match, notes = _stage("thread", find_thread, resolved, ctx.reference_prefix, ctx.find_case)
         if match:
-            return Outcome(Disposition.JOINED, f"reply in {match.reference} ({match.how})", resolved,
-                           screening, match)
+            return Outcome(Disposition.JOINED, (reason(Code.JOINED, reference=match.reference, how=match.how),),
+                           resolved, screening, match)
     except StageError as exc:
-        return Outcome(Disposition.QUARANTINED, f"{exc.stage} failed", error=str(exc))
-    return _Draft(mail, resolved, screening, thread_note)
+        return _quarantined(exc.stage, str(exc), raw)
+    return _Draft(mail, resolved, screening, notes, received)
 
 
 def _predict(drafts: list[_Draft], classifier: Classifier) -> list[Prediction | StageError]:
@@ -104,36 +126,63 @@ def _predict(drafts: list[_Draft], classifier: Classifier) -> list[Prediction | 
     return out
 
 
-def _decide(draft: _Draft, prediction: Prediction | None, classifier: Classifier | None) -> Outcome:
+def _review_reasons(draft: _Draft, prediction: Prediction | None, classifier: Classifier | None) -> list[Reason]:
     mail, resolved = draft.mail, draft.resolved
     reasons = []
     if classifier is None:
-        reasons.append("no classification model")
-    elif prediction is not None:
-        unsure = doubts(prediction, classifier.thresholds)
-        if unsure:
-            reasons.append("unsure: " + ", ".join(unsure))
+        reasons.append(reason(Code.NO_MODEL))
+    elif prediction is not None and prediction.unsure:
+        heads = [[h, prediction.confidence.get(h, 0.0), classifier.thresholds.get(h, 1.01)] for h in prediction.unsure]
+        reasons.append(reason(Code.UNSURE, heads=heads))
     if resolved.complainant is None:
-        reasons.append(f"nobody to answer: {resolved.note}")
-    elif resolved.note:
-        reasons.append(resolved.note)
+        cause = resolved.why.code if resolved.why else Code.NO_SENDER
+        reasons.append(reason(Code.NOBODY_TO_ANSWER, cause=cause.value))
+    elif resolved.why:
+        reasons.append(resolved.why)
     if mail.truncated:
-        reasons.append(f"message of {mail.size} bytes is over the size limit; only its head was read")
-    if draft.thread_note:
-        reasons.append(draft.thread_note)
-    needs_person = prediction is None or not prediction.sure or mail.truncated
-    if not needs_person:
+        reasons.append(reason(Code.TOO_LARGE, size=mail.size))
+    return reasons + list(draft.thread_notes)
+
+
+def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, recent: dict[str, int]) -> Outcome:
+    """FILED when the model is sure of all three heads, else REVIEW; with the case and
+    acknowledgement plans when the organisation is known."""
+    reasons = _review_reasons(draft, prediction, ctx.classifier)
+    sure = prediction is not None and prediction.sure and not draft.mail.truncated
+    if sure:
         assert prediction is not None
-        label = f"{prediction.kind}/{prediction.topic}/{prediction.formality}"
-        reasons.insert(0, f"{label} (model {prediction.model_version})")
-        return Outcome(Disposition.FILED, "; ".join(reasons), resolved, draft.screening, prediction=prediction)
-    return Outcome(Disposition.REVIEW, "; ".join(reasons), resolved, draft.screening, prediction=prediction)
+        reasons.insert(0, reason(Code.LABELS, kind=prediction.kind, topic=prediction.topic,
+                                 formality=prediction.formality, model=prediction.model_version))
+    disposition = Disposition.FILED if sure else Disposition.REVIEW
+    case = ack = None
+    if ctx.org is not None:
+        ack = _ack_plan(draft, prediction, ctx, recent)
+        case = CasePlan(status=CaseStatus.OPEN if sure else CaseStatus.NEEDS_REVIEW,
+                        review=() if sure else tuple(reasons), term=str(ack.plan.term), due=ack.due,
+                        due_is_latest=ack.plan.due_is_latest, kind=prediction.kind if prediction else None,
+                        topic=prediction.topic if prediction else None,
+                        formality=prediction.formality if prediction else None,
+                        confidences=dict(prediction.confidence) if prediction else {},
+                        model_version=prediction.model_version if prediction else None)
+    return Outcome(disposition, tuple(reasons), draft.resolved, draft.screening, prediction=prediction,
+                   case=case, ack=ack)
 
 
-def process_many(raws: list[bytes], ctx: Context) -> list[Outcome]:
-    """Decide what to do with each raw message, classifying them together. Never raises for
-    bad input: a message that fails a stage is quarantined, the others go on."""
-    prepared = [_prepare(raw, ctx) for raw in raws]
+def _ack_plan(draft: _Draft, prediction: Prediction | None, ctx: Context, recent: dict[str, int]) -> AckPlan:
+    """The acknowledgement plan; one that will go out counts towards the batch's rate limit."""
+    assert ctx.org is not None
+    addr = draft.resolved.complainant.addr[:320] if draft.resolved.complainant else ""
+    plan = ack_stage.decide(ctx.org, draft.resolved, prediction, draft.received, ctx.now, recent.get(addr, 0))
+    if plan.suppressed is None:
+        recent[addr] = recent.get(addr, 0) + 1
+    return plan
+
+
+def process_many(raws: Sequence[bytes], ctx: Context, received: Sequence[datetime] | None = None) -> list[Outcome]:
+    """Decide what to do with each raw message (arrived at `received`, default: now), classifying
+    them together. Never raises for bad input: a message that fails a stage is quarantined."""
+    arrivals = list(received) if received is not None else [ctx.now] * len(raws)
+    prepared = [_prepare(raw, at, ctx) for raw, at in zip(raws, arrivals, strict=True)]
     drafts = [p for p in prepared if isinstance(p, _Draft)]
     predictions: dict[int, Prediction | StageError] = {}
     if drafts and ctx.classifier is not None:
@@ -142,164 +191,39 @@ def process_many(raws: list[bytes], ctx: Context) -> list[Outcome]:
         except StageError as exc:
             predicted = [exc]
         predictions = {id(d): p for d, p in zip(drafts, predicted, strict=True)}
+    recent = dict(ctx.count_recent({d.resolved.complainant.addr[:320] for d in drafts if d.resolved.complainant}))
     out = []
-    for item in prepared:
+    for raw, item in zip(raws, prepared, strict=True):
+        prediction = predictions.get(id(item))
         if isinstance(item, Outcome):
             out.append(item)
-            continue
-        prediction = predictions.get(id(item))
-        if isinstance(prediction, StageError):
-            out.append(Outcome(Disposition.QUARANTINED, f"{prediction.stage} failed", error=str(prediction)))
+        elif isinstance(prediction, StageError):
+            out.append(_quarantined(prediction.stage, str(prediction), raw))
         else:
-            out.append(_decide(item, prediction, ctx.classifier))
+            out.append(_decide(item, prediction, ctx, recent))
     return out
 
 
-def process(raw: bytes, ctx: Context) -> Outcome:
+def process(raw: bytes, ctx: Context, received: datetime | None = None) -> Outcome:
     """Decide what to do with one raw message. Never raises for bad input: it quarantines."""
-    return process_many([raw], ctx)[0]
+    return process_many([raw], ctx, [received or ctx.now])[0]
+
+
+def acknowledge(org: Organisation, ack: AckPlan, reference: str, now: datetime, nonce: int = 0) -> Rendered:
+    """The letter of a numbered case, rendered; or why it could not be (a failed acknowledgement)."""
+    return ack_stage.render(org, ack, reference, now, nonce)
+
+
+def peek(raw: bytes) -> tuple[str, str | None]:
+    """Subject and sender of a message no stage could read, from its headers alone, for the
+    review queue. Never raises."""
+    try:
+        head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[:200_000])
+        sender = email.utils.parseaddr(one_line(str(head.get("from", ""))))[1].lower()
+        return decode_header_value(head.get("subject", ""))[:2000], (sender[:320] or None)
+    except Exception:  # the message is broken enough to be quarantined: show what we can
+        return "", None
 
 
 def sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
-
-
-@dataclass
-class PollResult:
-    organisation: str
-    counts: Counter[str] = field(default_factory=Counter)
-    rows: list[filing.Filed] = field(default_factory=list)
-    moved: int = 0
-    stopped: bool = False
-    busy: bool = False  # another worker was polling this mailbox
-    answered: int = 0  # records that got a case (filed or review): the send job has work
-    keep_rows: bool = True  # False in the daemon: a 20 000-message backlog need not stay in memory
-
-    def add(self, filed: filing.Filed, label: str) -> None:
-        self.counts[label] += 1
-        self.answered += filed.disposition in (Disposition.FILED, Disposition.REVIEW)
-        if self.keep_rows:
-            self.rows.append(filed)
-
-
-def context_for(org: Organisation, settings: Settings, session: Session,
-                classifier: Classifier | None = None) -> Context:
-    def find_case(reference: str) -> tuple[int, str | None] | None:
-        case = repo.case_by_reference(session, org.id, reference)
-        return (case.id, case.complainant) if case else None
-
-    return Context(own=org.own(), reference_prefix=org.reference_prefix, find_case=find_case,
-                   max_bytes=settings.parsing.max_message_bytes,
-                   max_text_chars=settings.parsing.max_text_chars, classifier=classifier)
-
-
-def mailbox_key(org: Organisation, box: Mailbox) -> str:
-    return f"{org.id}/{box.source_folder}"
-
-
-def run_once(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], settings: Settings,
-             stop: threading.Event | None = None, classifier: Classifier | None = None,
-             renew: Callable[[], bool] | None = None, keep_rows: bool = True) -> PollResult:
-    """One poll of an opened mailbox: finish unfinished moves, retry quarantined messages,
-    then fetch, process, commit and move new mail batch by batch."""
-    result = PollResult(org.id, keep_rows=keep_rows)
-    folder, key = box.source_folder, mailbox_key(org, box)
-    uidvalidity = box.uidvalidity(folder)
-    uids = box.uids(folder)
-    with sessions.begin() as session:
-        previous = repo.record_poll(session, key, org.id, uidvalidity, uids[-1] if uids else "")
-        known = {uid: (m.id, m.folder) for uid, m in repo.known_uids(session, key, uidvalidity, uids).items()}
-        confirmed = len(repo.confirm_moves(session, org.id, key, uidvalidity, set(uids)))
-    if confirmed:
-        log.info("event=moves_confirmed mailbox=%s count=%d (moved before a stop, recorded now)", key, confirmed)
-    if previous is not None:
-        log.warning("event=uidvalidity_changed mailbox=%s old=%s new=%s (matching by content hash)",
-                    key, previous, uidvalidity)
-    pending: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for uid, (message_id, target) in known.items():  # committed before, not yet moved
-        pending[target].append((uid, message_id))
-    result.moved += _move(box, sessions, folder, pending)
-    retry_quarantined(org, box, sessions, settings, result, classifier)
-    new = [u for u in uids if u not in known]
-    for start in range(0, len(new), box.batch_size):
-        batch = new[start : start + box.batch_size]
-        pending = defaultdict(list)
-        fetched_batch = list(box.fetch(folder, batch))
-        with sessions() as session:  # reads only: thread lookups, the rate limit's counts
-            outcomes = process_many([f.raw for f in fetched_batch], context_for(org, settings, session, classifier))
-            recent = acks.recent_counts(session, acks.recipients(outcomes), repo.now())
-        for fetched, outcome in zip(fetched_batch, outcomes, strict=True):
-            filed = handle(org, key, uidvalidity, fetched, sessions, settings, classifier, outcome, recent)
-            result.add(filed, filed.label)
-            pending[filed.folder].append((fetched.uid, filed.message_id))
-            if stop is not None and stop.is_set():
-                break
-        result.moved += _move(box, sessions, folder, pending)
-        if stop is not None and stop.is_set():
-            result.stopped = True
-            break
-        if renew is not None and not renew():  # another worker took the mailbox over: leave it to them
-            log.warning("event=lease_lost mailbox=%s (stopping this poll)", key)
-            result.stopped = True
-            break
-    return result
-
-
-def handle(org: Organisation, key: str, uidvalidity: int, fetched: Fetched,
-           sessions: sessionmaker[Session], settings: Settings, classifier: Classifier | None = None,
-           outcome: Outcome | None = None, recent: dict[str, int] | None = None) -> filing.Filed:
-    """Commit the record of one fetched message (one transaction), processing it unless its
-    `outcome` was decided with its batch."""
-    digest = sha256(fetched.raw)
-    with sessions.begin() as session:
-        first = repo.first_by_sha(session, org.id, digest)
-        if first is not None and first.moved_at is None and (first.mailbox, first.uidvalidity) != (key, uidvalidity):
-            filed = filing.reidentify(session, first, key, uidvalidity, fetched.uid)
-        elif first is not None:
-            filed = filing.file_duplicate(session, org, key, uidvalidity, fetched, digest, first)
-        else:
-            if outcome is None:
-                outcome = process(fetched.raw, context_for(org, settings, session, classifier))
-            filed = filing.file_new(session, org, key, uidvalidity, fetched, digest, outcome, recent)
-    filed.log(log)
-    return filed
-
-
-def retry_quarantined(org: Organisation, box: Mailbox, sessions: sessionmaker[Session], settings: Settings,
-                      result: PollResult, classifier: Classifier | None = None) -> None:
-    """Process quarantined messages again from their stored bytes, up to the attempt limit;
-    move the ones that now succeed out of the quarantine folder."""
-    with sessions() as session:
-        ids = [m.id for m in repo.retryable(session, org.id, settings.processing.max_attempts)]
-    recovered: dict[str, list[tuple[str, int]]] = defaultdict(list)  # sha256 -> [(target, message id)]
-    for message_id in ids:
-        with sessions.begin() as session:
-            ctx = context_for(org, settings, session, classifier)
-            filed = filing.retry(session, org, message_id, functools.partial(process, ctx=ctx))
-        filed.log(log)
-        result.add(filed, f"retried-{filed.disposition}")
-        if filed.disposition != Disposition.QUARANTINED:
-            recovered[filed.sha256].append((filed.folder, filed.message_id))
-    if not recovered:
-        return
-    quarantine = org.folders.quarantine
-    pending: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for fetched in box.fetch(quarantine, box.uids(quarantine)):
-        targets = recovered.get(sha256(fetched.raw))
-        if targets:
-            target, message_id = targets.pop()
-            pending[target].append((fetched.uid, message_id))
-    _move(box, sessions, quarantine, pending)
-
-
-def _move(box: Mailbox, sessions: sessionmaker[Session], folder: str,
-          pending: dict[str, list[tuple[str, int]]]) -> int:
-    moved = 0
-    for target, items in pending.items():
-        if not items:
-            continue
-        box.move(folder, [uid for uid, _ in items], target)
-        with sessions.begin() as session:
-            repo.mark_moved(session, [mid for _, mid in items if mid])
-        moved += len(items)
-    return moved

@@ -1,6 +1,9 @@
-"""The daemon: APScheduler 3 jobs poll every organisation's mailbox at its interval and send due
-acknowledgements, one run at a time per job, missed runs coalesced; SIGTERM/SIGINT stop it after
-the message in hand."""
+"""The daemon's schedule: APScheduler 3 jobs poll every organisation's mailbox at its interval and
+send due acknowledgements, one run at a time per job, missed runs coalesced; IMAP IDLE and
+PostgreSQL LISTEN wake them early. SIGTERM/SIGINT stop it after the message in hand.
+
+Only scheduling lives here: what a job does is a service (`triage.services`).
+"""
 
 from __future__ import annotations
 
@@ -14,97 +17,35 @@ from types import FrameType
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
-from triage import memory
-from triage.config import ImapMailbox, Organisation, Settings
-from triage.errors import ConfigError, Outage, ServerError
-from triage.mailboxes import open_mailbox
-from triage.outbox import Sender, transport_for
-from triage.pipeline import PollResult, mailbox_key, run_once
-from triage.store import acks, repo
-from triage.store.repo import now
-from triage.training import registry
-from triage.training.model import Classifier
+from triage.config import ImapMailbox, Organisation
+from triage.errors import ConfigError, ServerError
+from triage.logs import Outage
+from triage.services.deps import Deps
+from triage.services.poll import Poller
+from triage.services.send import Sender
+from triage.store.notify import OutboxListener
 
 log = logging.getLogger("triage.worker")
 
 
-class CurrentModel:
-    """The model `triage run` classifies with, swapped for another when models/CURRENT changes
-    (an administrator promoted or rolled back a version); a version that fails to load is logged
-    once and the one in hand stays."""
-
-    def __init__(self, settings: Settings, classifier: Classifier | None) -> None:
-        self.directory = registry.models_dir(settings.model.directory)
-        self.classifier = classifier
-        self.refused: str | None = None
-        self.lock = threading.Lock()
-
-    def get(self) -> Classifier | None:
-        wanted = registry.current_version(self.directory)
-        with self.lock:
-            have = self.classifier.version if self.classifier else None
-            if wanted is None or wanted == have or wanted == self.refused:
-                return self.classifier
-            try:
-                self.classifier = registry.load(self.directory, wanted)
-            except registry.ModelError as exc:
-                log.error("event=model_refused version=%s error=%r (keeping %s)", wanted, str(exc), have)
-                self.refused = wanted
-                return self.classifier
-            log.info("event=model_switched from=%s to=%s", have, wanted)
-            return self.classifier
-
-
-class Poller:
-    """Polls one organisation; logs a lost server once, and once more when it is back."""
-
-    def __init__(self, org: Organisation, sessions: sessionmaker[Session], settings: Settings,
-                 stop: threading.Event, model: CurrentModel | None = None,
-                 on_batch: Callable[[], None] | None = None) -> None:
-        self.org, self.sessions, self.settings, self.stop = org, sessions, settings, stop
-        self.on_batch = on_batch
-        self.model = model or CurrentModel(settings, None)
-        self.outage = Outage(log, "poll", f"organisation={org.id} ")
-
-    def poll(self) -> PollResult | None:
-        if self.stop.is_set():
-            return None
-        try:
-            result = poll_org(self.org, self.sessions, self.settings, self.stop, self.model.get(), self.on_batch,
-                              keep_rows=False)
-            if result is None:
-                return None
-        except (ServerError, SQLAlchemyError) as exc:
-            self.outage.failed(exc, "nothing is moved that is not committed; will retry")
-            return None
-        self.outage.ok()
-        if result.counts or result.moved:
-            log.info("event=poll organisation=%s %s moved=%d", self.org.id,
-                     " ".join(f"{k}={v}" for k, v in sorted(result.counts.items())), result.moved)
-        return result
-
-
 class Idler:
-    """Waits for new mail with IMAP IDLE on its own connection and wakes the poll job as soon as
-    it comes (polling at the interval stays the fallback). Re-issues IDLE every `idle_renew`
-    seconds; a lost connection is retried with backoff and logged once, and once when it is back."""
+    """Waits for new mail with IMAP IDLE on its own connection (opened through the same factory
+    as the poll) and wakes the poll job as soon as it comes; polling at the interval stays the
+    fallback. IDLE is re-issued every `idle_renew` seconds; a lost connection is retried with
+    backoff and logged once, and once when it is back."""
 
-    def __init__(self, org: Organisation, stop: threading.Event, wake: Callable[[], None]) -> None:
-        self.org, self.stop, self.wake = org, stop, wake
+    def __init__(self, deps: Deps, org: Organisation, stop: threading.Event, wake: Callable[[], None]) -> None:
+        self.deps, self.org, self.stop, self.wake = deps, org, stop, wake
         self.outage = Outage(log, "idle", f"organisation={org.id} ")
 
     def run(self) -> None:
-        from triage.mailboxes.imap import ImapBox
-
         settings = self.org.mailbox
         assert isinstance(settings, ImapMailbox)
         backoff = 1.0
         while not self.stop.is_set():
             try:
-                with ImapBox(settings) as box:
+                with self.deps.mailbox(self.org) as box:
                     if not box.supports_idle():
                         log.info("event=idle_unsupported organisation=%s (polling every %ss)", self.org.id,
                                  self.org.poll_interval)
@@ -118,80 +59,6 @@ class Idler:
                 self.outage.failed(exc, "retrying with backoff; polling goes on")
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
-
-
-class OutboxListener:
-    """PostgreSQL only: LISTENs for new outbox rows, written by any process (this or another
-    worker, `triage serve` sending a corrected acknowledgement), and wakes the send job at once.
-    A lost connection is retried with backoff and logged once; the send interval stays the fallback."""
-
-    def __init__(self, url: str, stop: threading.Event, wake: Callable[[], None]) -> None:
-        self.url, self.stop, self.wake = url, stop, wake
-        self.outage = Outage(log, "listen")
-
-    def run(self) -> None:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        conninfo = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
-        backoff = 1.0
-        while not self.stop.is_set():
-            try:
-                with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
-                    conn.execute(f"LISTEN {acks.CHANNEL}")
-                    self.outage.ok()
-                    backoff = 1.0
-                    self.wake()  # rows written while nobody listened
-                    while not self.stop.is_set():
-                        for _ in conn.notifies(timeout=1.0):
-                            self.wake()
-            except psycopg.Error as exc:
-                self.outage.failed(exc, "new acknowledgements wait for the send interval; retrying")
-                self.stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)  # cheap to retry; back within 10 s of the database
-
-
-def poll_org(org: Organisation, sessions: sessionmaker[Session], settings: Settings, stop: threading.Event,
-             classifier: Classifier | None, on_batch: Callable[[], None] | None = None,
-             keep_rows: bool = True) -> PollResult | None:
-    """Poll one organisation's mailbox under a lease, so that of several workers (on one or more
-    machines, one PostgreSQL) only one polls it at a time. None when another worker holds it.
-    `on_batch` runs after each batch is committed and moved (the send job is woken there)."""
-    seconds = settings.processing.lease_seconds
-    with open_mailbox(org) as box:
-        key = mailbox_key(org, box)
-        with sessions.begin() as session:
-            holder = repo.claim_lease(session, key, org.id, repo.WORKER_ID, seconds)
-        if holder is not None:
-            log.debug("event=mailbox_busy mailbox=%s holder=%s", key, holder)
-            return None
-
-        def renew() -> bool:  # after every batch
-            memory.release()  # the batch's parsing garbage: a long backlog must not ratchet the RSS up
-            if on_batch is not None:
-                on_batch()
-            with sessions.begin() as session:
-                return repo.claim_lease(session, key, org.id, repo.WORKER_ID, seconds) is None
-
-        try:
-            return run_once(org, box, sessions, settings, stop, classifier, renew, keep_rows)
-        finally:
-            with sessions.begin() as session:
-                repo.release_lease(session, key, repo.WORKER_ID)
-
-
-def poll_all(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None,
-             classifier: Classifier | None = None) -> list[PollResult]:
-    """One cycle over every organisation; server errors propagate (used by `poll --once`). A
-    mailbox another worker is polling right now is left to it."""
-    stop = stop or threading.Event()
-    results = []
-    for org in settings.organisations.values():
-        result = poll_org(org, sessions, settings, stop, classifier)
-        results.append(result if result is not None else PollResult(org.id, busy=True))
-        if stop.is_set():
-            break
-    return results
 
 
 class Wakeable:
@@ -210,11 +77,80 @@ class Wakeable:
                 return
 
 
-def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threading.Event | None = None,
-                classifier: Classifier | None = None, poll: bool = True) -> None:
+class Schedule:
+    """The scheduler with its wakeable jobs."""
+
+    def __init__(self, deps: Deps, stop: threading.Event) -> None:
+        self.deps, self.stop = deps, stop
+        # APScheduler skips a job woken while it runs (and says so); `Wakeable` runs it once more instead.
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+        self.scheduler = BackgroundScheduler(
+            timezone="Europe/Amsterdam",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.jobs: dict[str, Wakeable] = {}
+
+    def wake(self, job_id: str) -> None:
+        if job_id in self.jobs:
+            self.jobs[job_id].woken.set()
+        with contextlib.suppress(JobLookupError):
+            self.scheduler.modify_job(job_id, next_run_time=self.deps.clock())
+
+    def waker(self, job_id: str) -> Callable[[], None]:
+        return functools.partial(self.wake, job_id)
+
+    def add(self, job_id: str, fn: Callable[[], object], seconds: float) -> None:
+        self.jobs[job_id] = Wakeable(fn, self.stop)
+        self.scheduler.add_job(self.jobs[job_id], "interval", seconds=seconds, id=job_id, name=job_id,
+                               next_run_time=self.deps.clock())
+
+
+def _thread(name: str, target: Callable[[], None]) -> None:
+    threading.Thread(target=target, name=name, daemon=True).start()
+
+
+def _add_polls(schedule: Schedule, deps: Deps, stop: threading.Event, sending: bool) -> None:
+    for org in deps.settings.organisations.values():
+        # The acknowledgements of each committed batch go out at once, while the next batch is
+        # parsed, not at the send job's next turn.
+        poller = Poller(deps, org, stop, schedule.waker("send") if sending else None)
+
+        def poll_then_send(poller: Poller = poller) -> None:
+            result = poller.poll()
+            if sending and result is not None and result.answered:
+                schedule.wake("send")
+
+        schedule.add(f"poll:{org.id}", poll_then_send, org.poll_interval)
+
+
+def run_forever(deps: Deps, stop: threading.Event | None = None, poll: bool = True) -> None:
     """Run the scheduler until SIGTERM/SIGINT (or `stop` is set); `poll=False` only sends."""
     stop = stop or threading.Event()
+    _on_signals(stop)
+    schedule = Schedule(deps, stop)
+    sending = deps.transport() is not None
+    if poll:
+        _add_polls(schedule, deps, stop, sending)
+    if not sending:
+        log.warning("event=no_smtp (acknowledgements are written to the outbox table but not sent: add [smtp])")
+    else:
+        schedule.add("send", Sender(deps).run, deps.settings.outbox.interval)
+    schedule.scheduler.start()
+    if sending and deps.sessions.kw["bind"].dialect.name == "postgresql":
+        _thread("outbox-listener", OutboxListener(deps.settings.database.url, stop, schedule.waker("send")).run)
+    for org in deps.settings.organisations.values() if poll else ():
+        if isinstance(org.mailbox, ImapMailbox) and org.mailbox.idle:
+            _thread(f"idle-{org.id}", Idler(deps, org, stop, schedule.waker(f"poll:{org.id}")).run)
+    log.info("event=started organisations=%s", ",".join(deps.settings.organisations))
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        schedule.scheduler.shutdown(wait=True)
+        log.info("event=stopped")
 
+
+def _on_signals(stop: threading.Event) -> None:
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("event=stopping signal=%s (finishing the message in hand)", signal.Signals(signum).name)
         stop.set()
@@ -222,56 +158,3 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-    # APScheduler skips a job woken while it runs (and says so); `Wakeable` runs it once more instead.
-    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
-    scheduler = BackgroundScheduler(
-        timezone="Europe/Amsterdam",
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-    )
-    model = CurrentModel(settings, classifier)
-    sending = transport_for(settings) is not None
-
-    jobs: dict[str, Wakeable] = {}
-
-    def wake(job_id: str) -> None:
-        if job_id in jobs:
-            jobs[job_id].woken.set()
-        with contextlib.suppress(JobLookupError):
-            scheduler.modify_job(job_id, next_run_time=now())
-
-    def add_job(job_id: str, name: str, fn: Callable[[], object], seconds: float) -> None:
-        jobs[job_id] = Wakeable(fn, stop)
-        scheduler.add_job(jobs[job_id], "interval", seconds=seconds, id=job_id, name=name, next_run_time=now())
-
-    for org in settings.organisations.values() if poll else ():
-        # The acknowledgements of each committed batch go out at once, while the next batch is
-        # parsed, not at the send job's next turn.
-        poller = Poller(org, sessions, settings, stop, model, functools.partial(wake, "send") if sending else None)
-
-        def poll_then_send(poller: Poller = poller) -> None:
-            result = poller.poll()
-            if sending and result is not None and result.answered:
-                wake("send")
-
-        add_job(f"poll:{org.id}", f"poll {org.id}", poll_then_send, org.poll_interval)
-    sender = Sender(settings, sessions)
-    if not sending:
-        log.warning("event=no_smtp (acknowledgements are written to the outbox table but not sent: add [smtp])")
-    else:
-        add_job("send", "send", sender.run, settings.outbox.interval)
-    scheduler.start()
-    if sending and sessions.kw["bind"].dialect.name == "postgresql":
-        listener = OutboxListener(settings.database.url, stop, functools.partial(wake, "send"))
-        threading.Thread(target=listener.run, name="outbox-listener", daemon=True).start()
-    for org in settings.organisations.values() if poll else ():
-        if isinstance(org.mailbox, ImapMailbox) and org.mailbox.idle:
-            idler = Idler(org, stop, functools.partial(wake, f"poll:{org.id}"))
-            threading.Thread(target=idler.run, name=f"idle-{org.id}", daemon=True).start()
-    log.info("event=started organisations=%s", ",".join(settings.organisations))
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        scheduler.shutdown(wait=True)
-        log.info("event=stopped")
-

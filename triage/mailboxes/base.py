@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,4 +42,12 @@ class Mailbox(Protocol):
 
     def move(self, folder: str, uids: Sequence[str], target: str) -> None:
         """Move messages to `target` (created when missing). Never deletes mail."""
+        ...
+
+    def supports_idle(self) -> bool:
+        """Whether `wait_for_mail` can tell of new mail as it arrives (IMAP IDLE)."""
+        ...
+
+    def wait_for_mail(self, folder: str, seconds: float, stop: threading.Event) -> bool:
+        """Wait up to `seconds` (or until `stop` is set); True as soon as new mail is reported."""
         ...

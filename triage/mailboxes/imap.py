@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import ssl
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -105,7 +106,7 @@ class ImapBox:
     def supports_idle(self) -> bool:
         return bool(self._call("CAPABILITY", self.client.has_capability, "IDLE"))
 
-    def wait_for_mail(self, folder: str, seconds: float, stop: Any) -> bool:
+    def wait_for_mail(self, folder: str, seconds: float, stop: threading.Event) -> bool:
         """IMAP IDLE on `folder` for up to `seconds` (checked every second so that `stop`, an
         Event, ends it quickly). True as soon as the server reports new mail (EXISTS or RECENT)."""
         self._select(folder)

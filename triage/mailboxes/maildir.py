@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,3 +89,10 @@ class MaildirBox:
                 continue
             name = path.name if ":" in path.name else f"{path.name}:2,"
             os.rename(path, dest / name)
+
+    def supports_idle(self) -> bool:
+        return False  # a Maildir is polled
+
+    def wait_for_mail(self, folder: str, seconds: float, stop: threading.Event) -> bool:
+        stop.wait(seconds)
+        return False

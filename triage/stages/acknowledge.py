@@ -11,7 +11,7 @@ import binascii
 import email.policy
 import email.utils
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from email.header import Header
 from email.message import Message
@@ -24,7 +24,8 @@ from babel.dates import format_date
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
 from triage.config import Organisation
-from triage.domain import Address, OwnAddresses, Prediction, ack_message_id
+from triage.domain import AckPlan, Address, OwnAddresses, Prediction, Rendered, Resolved, ack_message_id
+from triage.reasons import Code, Reason, english, reason
 from triage.stages.parse import one_line
 from triage.stages.screen import is_machine_address
 from triage.stages.terms import AMSTERDAM, Term, due_date, extended, receipt_day
@@ -101,22 +102,65 @@ def deliverable(addr: str) -> bool:
     return len(addr) <= 254 and addr.isprintable() and bool(_DELIVERABLE.fullmatch(addr))
 
 
+def suppressed(recipient: Address | None, own: OwnAddresses, received: datetime, now: datetime,
+               max_age_days: float, sent_to_recipient_today: int, per_day: int) -> Reason | None:
+    """Why no acknowledgement may go to `recipient`; None when one may."""
+    if recipient is None:
+        return reason(Code.NO_RECIPIENT)
+    if not deliverable(recipient.addr):
+        return reason(Code.UNDELIVERABLE, address=recipient.addr[:80])
+    if own.is_own(recipient.addr):
+        return reason(Code.OWN_ADDRESS, address=recipient.addr)
+    if is_machine_address(recipient.addr):
+        return reason(Code.MACHINE_ADDRESS, address=recipient.addr)
+    if now - received > timedelta(days=max_age_days):
+        return reason(Code.BACKLOG, received=f"{received:%Y-%m-%d}", days=max_age_days)
+    if sent_to_recipient_today >= per_day:
+        return reason(Code.RATE_LIMITED, count=sent_to_recipient_today, address=recipient.addr)
+    return None
+
+
 def suppression(recipient: Address | None, own: OwnAddresses, received: datetime, now: datetime,
                 max_age_days: float, sent_to_recipient_today: int, per_day: int) -> str:
-    """Why no acknowledgement may go to `recipient`; empty when one may."""
-    if recipient is None:
-        return "nobody to answer"
-    if not deliverable(recipient.addr):
-        return f"{recipient.addr[:80]!r} is not an address we can deliver to"
-    if own.is_own(recipient.addr):
-        return f"{recipient.addr} is one of our own addresses"
-    if is_machine_address(recipient.addr):
-        return f"{recipient.addr} is a no-reply or system address"
-    if now - received > timedelta(days=max_age_days):
-        return f"received {received:%Y-%m-%d}, more than {max_age_days:g} days ago (backlog)"
-    if sent_to_recipient_today >= per_day:
-        return f"already {sent_to_recipient_today} acknowledgements to {recipient.addr} in 24 hours"
-    return ""
+    """`suppressed` as English text; empty when an acknowledgement may go out."""
+    why = suppressed(recipient, own, received, now, max_age_days, sent_to_recipient_today, per_day)
+    return english(why) if why else ""
+
+
+def decide(org: Organisation, resolved: Resolved, prediction: Prediction | None, received: datetime,
+           now: datetime, recent: int) -> AckPlan:
+    """The acknowledgement of a new case: its plan (class, language, due date), whether it may be
+    sent (`recent`: acknowledgements to the same recipient in the last 24 hours) and its letter."""
+    p = plan(org, prediction, received)
+    recipient = resolved.complainant
+    if not org.acknowledge.enabled:
+        why: Reason | None = reason(Code.ACKS_OFF)
+    else:
+        why = suppressed(recipient, org.own(), received, now, org.acknowledge.max_age_days, recent,
+                         org.acknowledge.per_recipient_per_day)
+    letter = None
+    if recipient is not None:
+        forwarded = resolved.forwarded_by is not None
+        letter = Letter(reference="", recipient=recipient, subject=resolved.subject, received=received,
+                        original_message_id="" if forwarded else resolved.mail.message_id,
+                        original_references=() if forwarded else resolved.mail.references,
+                        forwarded_by_staff=forwarded)
+    return AckPlan(template=f"{p.language}/{p.template}", due=p.due, recipient=recipient, suppressed=why,
+                   plan=p, letter=letter)
+
+
+def render(org: Organisation, ack: AckPlan, reference: str, now: datetime, nonce: int = 0) -> Rendered:
+    """The acknowledgement of case `reference` as bytes for the outbox; a template or header that
+    cannot be written (hostile input, a broken override template) is a reason, not an exception."""
+    message_id, sender = ack_message_id(reference, sender_domain(org), str(nonce)), org.ack_from()
+    if ack.letter is None or ack.suppressed is not None:
+        return Rendered(message_id, sender)
+    try:
+        message = compose(org, replace(ack.letter, reference=reference), ack.plan, now, nonce)
+        return Rendered(message_id, sender, str(message["Subject"])[:2000], message.as_bytes())
+    except Exception as exc:  # must not stop the poll: recorded as a failed acknowledgement
+        error = f"{type(exc).__name__}: {exc}"
+        return Rendered(message_id, sender, failed=reason(Code.RENDER_FAILED, error=error))
 
 
 @lru_cache(maxsize=32)

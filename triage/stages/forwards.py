@@ -15,6 +15,7 @@ from datetime import datetime
 import dateparser
 
 from triage.domain import Address, Forward, Mail, OwnAddresses, Resolved
+from triage.reasons import Code, reason
 from triage.stages.parse import first_part, one_line, parse
 from triage.stages.screen import is_machine_address
 
@@ -174,20 +175,20 @@ def resolve(mail: Mail, own: OwnAddresses) -> Resolved:
         original = forward.sender
         if original and not own.is_own(original.addr):
             return Resolved(mail, original, forwarded_by=sender, forward=forward,
-                            note=f"forwarded by {sender.addr} ({forward.via})")
+                            why=reason(Code.FORWARDED_BY, address=sender.addr, via=forward.via))
         return Resolved(mail, None, forwarded_by=sender, forward=forward,
-                        note="forwarded by staff, but the original sender is unknown or ours")
+                        why=reason(Code.FORWARD_ORIGINAL_UNKNOWN))
     reply_to = mail.reply_to
     if reply_to and sender and reply_to.addr != sender.addr:
         if own.is_own(reply_to.addr):
             if is_machine_address(sender.addr) or own.is_own(sender.addr):
-                return Resolved(mail, None, forward=forward, note="Reply-To is one of our own addresses")
+                return Resolved(mail, None, forward=forward, why=reason(Code.REPLY_TO_OWN))
         else:
-            return Resolved(mail, reply_to, forward=forward, note=f"answer goes to Reply-To {reply_to.addr}")
+            return Resolved(mail, reply_to, forward=forward, why=reason(Code.REPLY_TO, address=reply_to.addr))
     if sender is None:
-        return Resolved(mail, None, forward=forward, note="no usable sender address")
+        return Resolved(mail, None, forward=forward, why=reason(Code.NO_SENDER))
     if own.is_own(sender.addr):
-        return Resolved(mail, None, forward=forward, note="sent from one of our own addresses")
+        return Resolved(mail, None, forward=forward, why=reason(Code.FROM_OWN))
     return Resolved(mail, sender, forward=forward)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from triage.domain import Resolved, Screening
+from triage.reasons import Code, reason
 
 _MACHINE_LOCALPART = re.compile(
     r"^(mailer[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply[-_.].*|"
@@ -63,15 +64,17 @@ def _header_reason(resolved: Resolved) -> str:
 
 def screen(resolved: Resolved) -> Screening:
     """Decide whether this message was written by a machine; say why."""
-    reason = _header_reason(resolved)
-    if reason:
-        return Screening(machine=True, reason=reason)
+    rule = _header_reason(resolved)
+    if rule:
+        name, _, detail = rule.partition(": ")
+        return Screening(machine=True, why=reason(Code.MACHINE, rule=name, detail=detail))
     sender, reply_to = resolved.mail.sender, resolved.mail.reply_to
     # A no-reply sender with a person in Reply-To is a website form, not a machine.
     if sender and is_machine_address(sender.addr) and (reply_to is None or is_machine_address(reply_to.addr)):
-        return Screening(machine=True, reason=f"machine-sender: {sender.addr}")
+        return Screening(machine=True, why=reason(Code.MACHINE, rule="machine-sender", detail=sender.addr))
     if _OOO_SUBJECT.match(resolved.mail.subject):
-        return Screening(machine=True, reason=f"out-of-office: {resolved.mail.subject[:60]}")
+        subject = resolved.mail.subject[:60]
+        return Screening(machine=True, why=reason(Code.MACHINE, rule="out-of-office", detail=subject))
     return Screening(machine=False)
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 from triage.domain import Resolved, ThreadMatch
+from triage.reasons import Code, Reason, reason, text
 
 # (case id, complainant address) for a reference, or None when there is no such case.
 CaseFinder = Callable[[str], tuple[int, str | None] | None]
@@ -29,17 +30,26 @@ def references(resolved: Resolved, prefix: str) -> list[tuple[str, str]]:
     return list(unique.items())
 
 
-def thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple[ThreadMatch | None, str]:
-    """The case this message continues, or None with a note saying why a reference was not used."""
+Notes = tuple[Reason, ...]
+
+
+def find_thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple[ThreadMatch | None, Notes]:
+    """The case this message continues, or None with the reasons a named reference was not used."""
     notes = []
-    for reference, how in references(resolved, prefix):
-        case = find_case(reference)
+    for ref, how in references(resolved, prefix):
+        case = find_case(ref)
         if case is None:
-            notes.append(f"{reference} is not a case of ours")
+            notes.append(reason(Code.REFERENCE_UNKNOWN, reference=ref))
             continue
         case_id, complainant = case
         sender = resolved.complainant.addr if resolved.complainant else None
         if sender and complainant and sender == complainant.lower():
-            return ThreadMatch(case_id=case_id, reference=reference, how=how), ""
-        notes.append(f"names {reference} but {sender or 'the sender'} is not its complainant")
-    return None, "; ".join(notes)
+            return ThreadMatch(case_id=case_id, reference=ref, how=how), ()
+        notes.append(reason(Code.REFERENCE_OTHER_SENDER, reference=ref, sender=sender or "the sender"))
+    return None, tuple(notes)
+
+
+def thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple[ThreadMatch | None, str]:
+    """`find_thread` with its reasons as one English line."""
+    match, notes = find_thread(resolved, prefix, find_case)
+    return match, text(notes)

@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
-from triage.config import Organisation, Outbox
-from triage.domain import Outcome, ack_message_id
-from triage.stages import acknowledge
+from triage.config import Outbox
+from triage.domain import COUNTED_ACKS, AckPlan, AckStatus, Rendered
+from triage.reasons import english
 from triage.store import repo
 from triage.store.models import Acknowledgement, Case
 
-PENDING, SENDING, SENT, FAILED, SUPPRESSED, BOUNCED = "pending", "sending", "sent", "failed", "suppressed", "bounced"
-_COUNTED = (PENDING, SENDING, SENT)
+PENDING, SENDING, SENT = AckStatus.PENDING, AckStatus.SENDING, AckStatus.SENT
+FAILED, SUPPRESSED, BOUNCED = AckStatus.FAILED, AckStatus.SUPPRESSED, AckStatus.BOUNCED
 
 
 CHANNEL = "triage_outbox"  # PostgreSQL LISTEN/NOTIFY: a new pending row, for every worker's send job
@@ -31,87 +31,36 @@ def notify_new_rows(session: Session) -> None:
 
 def recent_counts(session: Session, recipients: set[str], now: datetime) -> dict[str, int]:
     """Per recipient, the acknowledgements sent or on their way to it in the last 24 hours, in one
-    query (the pipeline asks once per batch; `enqueue` adds what the batch itself queues)."""
+    query (asked once per batch; the pipeline adds what the batch itself queues)."""
     counts = dict.fromkeys(recipients, 0)
     if recipients:
         counts.update({recipient: int(n) for recipient, n in session.execute(
             select(Acknowledgement.recipient, func.count()).where(
-                Acknowledgement.recipient.in_(recipients), Acknowledgement.status.in_(_COUNTED),
+                Acknowledgement.recipient.in_(recipients), Acknowledgement.status.in_(COUNTED_ACKS),
                 Acknowledgement.created_at >= now - timedelta(hours=24)).group_by(Acknowledgement.recipient))})
     return counts
 
 
-def recipients(outcomes: list[Outcome]) -> set[str]:
-    """The addresses a batch's acknowledgements would go to, as stored on their rows."""
-    return {o.resolved.complainant.addr[:320] for o in outcomes
-            if o.resolved is not None and o.resolved.complainant is not None}
-
-
-def apply_plan(case: Case, plan: acknowledge.Plan) -> None:
-    """The case states the due date its acknowledgement gives."""
-    case.due_date, case.term, case.due_is_latest = plan.due, str(plan.term), plan.due_is_latest
-
-
-def enqueue(session: Session, org: Organisation, case: Case, outcome: Outcome,
-            recent: dict[str, int] | None = None) -> Acknowledgement:
-    """Set the case's due date and write its acknowledgement row: pending, or suppressed with why.
-    `recent` (from `recent_counts`) saves the rate-limit query per message."""
-    resolved = outcome.resolved
-    assert resolved is not None
-    plan = acknowledge.plan(org, outcome.prediction, case.received_at)
-    apply_plan(case, plan)
-    recipient = resolved.complainant if case.complainant else None
-    if not org.acknowledge.enabled:
-        why = "acknowledgements are switched off for this organisation"
-    else:
-        now = repo.now()
-        addr = recipient.addr[:320] if recipient else ""
-        if not recipient:
-            count = 0
-        elif recent is not None and addr in recent:
-            count = recent[addr]
-        else:
-            count = recent_counts(session, {addr}, now)[addr]
-        why = acknowledge.suppression(recipient, org.own(), case.received_at, now, org.acknowledge.max_age_days,
-                                      count, org.acknowledge.per_recipient_per_day)
-    letter = None
-    if recipient is not None:
-        forwarded = resolved.forwarded_by is not None
-        letter = acknowledge.Letter(
-            reference=case.reference, recipient=recipient, subject=resolved.subject, received=case.received_at,
-            original_message_id="" if forwarded else resolved.mail.message_id,
-            original_references=() if forwarded else resolved.mail.references, forwarded_by_staff=forwarded)
-    row = write(session, org, case, plan, letter, nonce=0, why=why)
-    if recent is not None and row.status in _COUNTED:
-        recent[row.recipient] = recent.get(row.recipient, 0) + 1
-    return row
-
-
-def write(session: Session, org: Organisation, case: Case, plan: acknowledge.Plan,
-          letter: acknowledge.Letter | None, nonce: int, why: str = "", actor: str = "worker") -> Acknowledgement:
-    """One acknowledgement row of a case: rendered and pending, or suppressed with `why`. One that
-    cannot be rendered (hostile input) is recorded as failed; the caller goes on."""
-    now = repo.now()
-    row = Acknowledgement(organisation=org.id, case_id=case.id, nonce=nonce, status=SUPPRESSED if why else PENDING,
-                          reason=why, recipient=letter.recipient.addr[:320] if letter else "", sender=org.ack_from(),
-                          template=f"{plan.language}/{plan.template}", due_date=plan.due, attempts=0, created_at=now,
-                          message_id=ack_message_id(case.reference, acknowledge.sender_domain(org), str(nonce)))
-    if letter is not None and not why:
-        try:
-            message = acknowledge.compose(org, letter, plan, now, nonce)
-            row.subject, row.raw = str(message["Subject"])[:2000], message.as_bytes()
-        except Exception as exc:  # a template or header that cannot be written must not stop the poll
-            row.status, row.reason = FAILED, f"could not write the acknowledgement: {type(exc).__name__}: {exc}"
+def write(session: Session, organisation: str, case: Case, ack: AckPlan, rendered: Rendered, now: datetime,
+          nonce: int = 0, actor: str = "worker") -> Acknowledgement:
+    """One acknowledgement row of a case, as decided: pending with its bytes, suppressed or failed
+    with the reason. A pending row wakes the listening workers' send jobs at commit."""
+    status, why = ack.status(rendered)
+    row = Acknowledgement(organisation=organisation, case_id=case.id, nonce=nonce, status=status.value,
+                          reason=english(why) if why else "", reasons=[why.stored()] if why else [],
+                          recipient=ack.recipient.addr[:320] if ack.recipient and ack.letter else "",
+                          sender=rendered.sender, template=ack.template, due_date=ack.due, attempts=0, created_at=now,
+                          message_id=rendered.message_id, subject=rendered.subject, raw=rendered.raw)
     session.add(row)  # flushed with the rest of the transaction: nothing here needs its id
     if row.status == PENDING:
         notify_new_rows(session)
-    repo.audit(session, "ack." + row.status, actor=actor, organisation=org.id, case_id=case.id, reason=row.reason,
-               template=row.template, due=plan.due.isoformat(), nonce=nonce)
+    repo.audit(session, "ack." + row.status, now, actor=actor, organisation=organisation, case_id=case.id,
+               reason=row.reason, template=row.template, due=ack.due.isoformat(), nonce=nonce)
     return row
 
 
 def record_bounce(session: Session, organisation: str, message_ids: tuple[str, ...], reason: str,
-                  bounce_message_id: int) -> list[str]:
+                  bounce_message_id: int, now: datetime) -> list[str]:
     """Mark our acknowledgements named by a bounce as undeliverable; returns their case references."""
     rows = session.scalars(select(Acknowledgement).where(Acknowledgement.organisation == organisation,
                                                          Acknowledgement.message_id.in_(message_ids))).all()
@@ -119,7 +68,7 @@ def record_bounce(session: Session, organisation: str, message_ids: tuple[str, .
     for row in rows:
         row.status, row.reason = BOUNCED, f"bounced: {reason}"[:2000]
         references.append(row.case.reference)
-        repo.audit(session, "ack.bounced", organisation=organisation, case_id=row.case_id,
+        repo.audit(session, "ack.bounced", now, organisation=organisation, case_id=row.case_id,
                    message_id=bounce_message_id, reason=reason)
     return references
 
@@ -134,7 +83,7 @@ def claim(session: Session, worker: str, settings: Outbox, now: datetime) -> lis
                                 .limit(settings.batch).with_for_update(skip_locked=True, of=Acknowledgement)))
     for row in rows:
         if row.status == SENDING:  # its sender died between sending and recording: the documented window
-            repo.audit(session, "ack.reclaimed", organisation=row.organisation, case_id=row.case_id,
+            repo.audit(session, "ack.reclaimed", now, organisation=row.organisation, case_id=row.case_id,
                        previous=row.claimed_by)
         row.status, row.claimed_by = SENDING, worker
         row.claimed_until = now + timedelta(seconds=settings.lease)
@@ -169,21 +118,24 @@ def mark_sent(session: Session, item: Claimed, now: datetime) -> None:
     """Record a delivery: one UPDATE and one audit row, nothing read first (this closes the window)."""
     session.execute(update(Acknowledgement).where(Acknowledgement.id == item.id).values(
         status=SENT, sent_at=now, claimed_by=None, claimed_until=None, attempts=Acknowledgement.attempts + 1))
-    repo.audit(session, "ack.sent", organisation=item.organisation, case_id=item.case_id, recipient=item.rcpt_to)
+    repo.audit(session, "ack.sent", now, organisation=item.organisation, case_id=item.case_id, recipient=item.rcpt_to)
 
 
-def mark_failed_attempt(session: Session, row: Acknowledgement, error: str, permanent: bool, settings: Outbox,
-                        now: datetime) -> None:
-    """A refused or failed send: retry later with backoff, or give up after `max_attempts`."""
+def mark_failed_attempt(session: Session, row_id: int, error: str, permanent: bool, settings: Outbox,
+                        now: datetime) -> bool:
+    """A refused or failed send: retry later with backoff, or give up after `max_attempts` (True)."""
+    row = session.get(Acknowledgement, row_id)
+    assert row is not None
     row.attempts += 1
     row.reason, row.claimed_by, row.claimed_until = error[:2000], None, None
     if permanent or row.attempts >= settings.max_attempts:
         row.status = FAILED
-        repo.audit(session, "ack.failed", organisation=row.organisation, case_id=row.case_id, error=error,
+        repo.audit(session, "ack.failed", now, organisation=row.organisation, case_id=row.case_id, error=error,
                    attempts=row.attempts)
-        return
+        return True
     row.status = PENDING
     row.next_attempt_at = now + timedelta(seconds=settings.backoff * 2 ** (row.attempts - 1))
+    return False
 
 
 def release(session: Session, ids: list[int], worker: str) -> None:

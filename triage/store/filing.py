@@ -3,26 +3,34 @@ number) or a link to an existing one, and an audit entry. Callers hold the trans
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
-import email.utils
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from triage.config import Organisation
-from triage.domain import CaseStatus, Disposition, Outcome
+from triage.domain import CasePlan, Disposition, Outcome, Rendered, Resolved
 from triage.mailboxes.base import Fetched
-from triage.stages.parse import decode_header_value, one_line
+from triage.reasons import Code, english, reason, stored, text
 from triage.store import acks, repo
 from triage.store.models import Case, Message, RawBlob
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+AckWriter = Callable[[str], Rendered]  # the rendered acknowledgement of the case with this reference
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a fetched message sits: its organisation, mailbox key and UIDVALIDITY."""
+
+    org: Organisation
+    key: str
+    uidvalidity: int
 
 
 @dataclass
@@ -59,51 +67,16 @@ def folder_for(org: Organisation, disposition: str) -> str:
     }[Disposition(disposition)]
 
 
-def _details(outcome: Outcome) -> dict[str, Any]:
-    if outcome.resolved is None:
-        return {}
-    mail, r = outcome.resolved.mail, outcome.resolved
-    details: dict[str, Any] = {
-        "attachments": [{"name": a.name, "type": a.content_type, "size": a.size} for a in mail.attachments],
-        "headers": [[k, v] for k, v in mail.headers[:200]],
-        "content_type": mail.content_type,
-        "html_only": mail.html_only,
-        "quoted": mail.quoted[:20000],
-        "signature": mail.signature[:2000],
-        "defects": list(mail.defects),
-        "truncated": mail.truncated,
-        "note": r.note,
-    }
-    if r.forward:
-        details["forward"] = {
-            "via": r.forward.via, "sender": str(r.forward.sender or ""), "subject": r.forward.subject,
-            "date": r.forward.date.isoformat() if r.forward.date else None, "text": r.forward.text[:50000],
-        }
-    return details
-
-
-def _peek(raw: bytes) -> tuple[str, str | None]:
-    """Subject and sender of a message no stage could read, from its headers alone, for the
-    review queue. Never raises."""
-    try:
-        head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[:200_000])
-        sender = email.utils.parseaddr(one_line(str(head.get("from", ""))))[1].lower()
-        return decode_header_value(head.get("subject", ""))[:2000], (sender[:320] or None)
-    except Exception:  # the message is broken enough to be quarantined: show what we can
-        return "", None
-
-
-def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, raw: bytes = b"",
-           recent: dict[str, int] | None = None) -> str:
+def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, write: AckWriter | None) -> str:
     """Fill `msg` from `outcome`; create or link the case. Returns the case reference, if any."""
     msg.disposition = outcome.disposition.value
-    msg.reason = outcome.reason
+    msg.reason, msg.reasons = outcome.reason, stored(outcome.reasons)
     msg.folder = folder_for(org, outcome.disposition)
     if outcome.disposition == Disposition.QUARANTINED:
         msg.error = outcome.error
         msg.attempts += 1
-        if raw and not msg.subject:
-            msg.subject, msg.sender = _peek(raw)
+        if not msg.subject:
+            msg.subject, msg.sender = outcome.peek
         return ""
     msg.error = ""
     r = outcome.resolved
@@ -118,30 +91,33 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, 
     msg.sent_at = mail.date
     msg.text = mail.text
     msg.new_text = r.text
-    msg.details = _details(outcome)
+    msg.details = outcome.details()
     if outcome.disposition == Disposition.JOINED and outcome.thread:
         msg.case_id = outcome.thread.case_id
         return outcome.thread.reference
-    if outcome.disposition not in (Disposition.FILED, Disposition.REVIEW):
+    if outcome.case is None:
         return ""
+    case = _open_case(session, org, msg, r, outcome.case)
+    if outcome.ack is not None and write is not None:
+        acks.write(session, org.id, case, outcome.ack, write(case.reference), now=msg.fetched_at)
+    return case.reference
+
+
+def _open_case(session: Session, org: Organisation, msg: Message, r: Resolved, plan: CasePlan) -> Case:
     year = msg.received_at.astimezone(AMSTERDAM).year
     reference, seq = repo.next_reference(session, org.id, org.reference_prefix, year)
-    p = outcome.prediction
     case = Case(
-        organisation=org.id, reference=reference, year=year, seq=seq,
-        status=(CaseStatus.OPEN if outcome.disposition == Disposition.FILED else CaseStatus.NEEDS_REVIEW).value,
-        review_reason=outcome.reason if outcome.disposition == Disposition.REVIEW else "",
+        organisation=org.id, reference=reference, year=year, seq=seq, status=plan.status.value,
+        review_reason=text(plan.review), review_reasons=stored(plan.review),
         complainant=msg.complainant, complainant_name=r.complainant.name[:200] if r.complainant else "",
-        forwarded_by=msg.forwarded_by, subject=r.subject,
-        kind=p.kind if p else None, topic=p.topic if p else None, formality=p.formality if p else None,
-        confidences=dict(p.confidence) if p else {}, model_version=p.model_version if p else None,
-        received_at=msg.received_at, created_at=repo.now(),
+        forwarded_by=msg.forwarded_by, subject=r.subject, kind=plan.kind, topic=plan.topic, formality=plan.formality,
+        confidences=plan.confidences, model_version=plan.model_version, received_at=msg.received_at,
+        created_at=msg.fetched_at, due_date=plan.due, term=plan.term, due_is_latest=plan.due_is_latest,
     )
     session.add(case)
     session.flush()
     msg.case_id = case.id
-    acks.enqueue(session, org, case, outcome, recent)
-    return reference
+    return case
 
 
 def _filed(msg: Message, reference: str) -> Filed:
@@ -150,70 +126,81 @@ def _filed(msg: Message, reference: str) -> Filed:
                  complainant=msg.complainant or "", subject=msg.subject)
 
 
-def _new_message(org: Organisation, key: str, uidvalidity: int, fetched: Fetched, digest: str) -> Message:
-    now = repo.now()
+def _new_message(org: Organisation, key: str, uidvalidity: int, fetched: Fetched, digest: str,
+                 now: datetime) -> Message:
     return Message(organisation=org.id, mailbox=key, uidvalidity=uidvalidity, uid=fetched.uid, sha256=digest,
                    size=len(fetched.raw), received_at=fetched.internaldate or now, fetched_at=now, attempts=0,
                    details={}, message_id="", subject="", text="", new_text="", reason="", error="")
 
 
-def file_new(session: Session, org: Organisation, key: str, uidvalidity: int, fetched: Fetched, digest: str,
-             outcome: Outcome, recent: dict[str, int] | None = None) -> Filed:
-    """Record a new message and, from its outcome, its case and acknowledgement; `recent` is the
-    batch's per-recipient count of acknowledgements (`acks.recent_counts`)."""
+def file_new(session: Session, place: Place, fetched: Fetched, digest: str, outcome: Outcome,
+             write: AckWriter, now: datetime) -> Filed:
+    """Record a new message and, from its outcome, its case and acknowledgement (`write` renders
+    the acknowledgement once the case has its reference)."""
+    org = place.org
     repo.save_blob(session, digest, fetched.raw)
-    msg = _new_message(org, key, uidvalidity, fetched, digest)
+    msg = _new_message(org, place.key, place.uidvalidity, fetched, digest, now)
     session.add(msg)
-    reference = _apply(session, org, msg, outcome, fetched.raw, recent)
+    reference = _apply(session, org, msg, outcome, write)
     session.flush()
     if outcome.bounce_of:
-        bounced = acks.record_bounce(session, org.id, outcome.bounce_of, outcome.reason, msg.id)
-        msg.reason = f"{msg.reason}; bounce of the acknowledgement of {', '.join(bounced)}" if bounced else msg.reason
-    repo.audit(session, "message." + msg.disposition, organisation=org.id, case_id=msg.case_id,
+        bounced = acks.record_bounce(session, org.id, outcome.bounce_of, outcome.reason, msg.id, now)
+        if bounced:
+            why = reason(Code.BOUNCE_OF, references=bounced)
+            msg.reason, msg.reasons = f"{msg.reason}; {english(why)}", [*msg.reasons, why.stored()]
+    repo.audit(session, "message." + msg.disposition, now, organisation=org.id, case_id=msg.case_id,
                message_id=msg.id, reason=msg.reason, reference=reference)
     return _filed(msg, reference)
 
 
-def file_duplicate(session: Session, org: Organisation, key: str, uidvalidity: int, fetched: Fetched,
-                   digest: str, first: Message) -> Filed:
-    msg = _new_message(org, key, uidvalidity, fetched, digest)
+def file_duplicate(session: Session, place: Place, fetched: Fetched, digest: str, first: Message,
+                   now: datetime) -> Filed:
+    org = place.org
+    msg = _new_message(org, place.key, place.uidvalidity, fetched, digest, now)
     reference = first.case.reference if first.case else ""
     msg.disposition = Disposition.DUPLICATE.value
-    msg.reason = f"identical bytes to message {first.id}" + (f" of {reference}" if reference else "")
+    why = reason(Code.DUPLICATE, of=first.id, reference=reference)
+    msg.reason, msg.reasons = english(why), [why.stored()]
     msg.folder = folder_for(org, Disposition.DUPLICATE)
     msg.duplicate_of, msg.case_id = first.id, first.case_id
     msg.subject, msg.sender, msg.message_id = first.subject, first.sender, first.message_id
     session.add(msg)
     session.flush()
-    repo.audit(session, "message.duplicate", organisation=org.id, case_id=msg.case_id, message_id=msg.id,
+    repo.audit(session, "message.duplicate", now, organisation=org.id, case_id=msg.case_id, message_id=msg.id,
                duplicate_of=first.id)
     return _filed(msg, reference)
 
 
-def reidentify(session: Session, msg: Message, key: str, uidvalidity: int, uid: str) -> Filed:
+def reidentify(session: Session, msg: Message, place: Place, uid: str, now: datetime) -> Filed:
     """The mailbox renumbered (UIDVALIDITY changed) a message we filed but had not moved yet."""
+    key, uidvalidity = place.key, place.uidvalidity
     old = (msg.mailbox, msg.uidvalidity, msg.uid)
     msg.mailbox, msg.uidvalidity, msg.uid = key, uidvalidity, uid
     session.flush()
-    repo.audit(session, "message.renumbered", organisation=msg.organisation, message_id=msg.id,
+    repo.audit(session, "message.renumbered", now, organisation=msg.organisation, message_id=msg.id,
                old=list(old), new=[key, uidvalidity, uid])
     filed = _filed(msg, msg.case.reference if msg.case else "")
     filed.renumbered = True
     return filed
 
 
-def retry(session: Session, org: Organisation, message_id: int, process: Callable[[bytes], Outcome]) -> Filed:
-    """Run a quarantined message through the stages again from its stored bytes."""
+def stored_bytes(session: Session, message_id: int) -> tuple[Message, bytes]:
+    """A message row and its raw bytes (to process a quarantined message again)."""
     msg = session.get(Message, message_id)
     assert msg is not None
     blob = session.get(RawBlob, msg.sha256)
     assert blob is not None
-    outcome = process(blob.data)
+    return msg, blob.data
+
+
+def refile(session: Session, org: Organisation, msg: Message, outcome: Outcome, write: AckWriter,
+           now: datetime) -> Filed:
+    """Record the new outcome of a quarantined message processed again from its stored bytes."""
     before = msg.folder
-    reference = _apply(session, org, msg, outcome, blob.data)
+    reference = _apply(session, org, msg, outcome, write)
     msg.moved_at = None if msg.folder != before else msg.moved_at
     session.flush()
-    repo.audit(session, "message.retried", organisation=org.id, case_id=msg.case_id, message_id=msg.id,
+    repo.audit(session, "message.retried", now, organisation=org.id, case_id=msg.case_id, message_id=msg.id,
                disposition=msg.disposition, attempts=msg.attempts)
     return _filed(msg, reference)
 

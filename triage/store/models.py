@@ -74,7 +74,8 @@ class Case(Base):
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), index=True)
-    review_reason: Mapped[str] = mapped_column(Text, default="")
+    review_reason: Mapped[str] = mapped_column(Text, default="")  # English, for logs and exports
+    review_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the codes: [[code, {params}], ...]
     complainant: Mapped[str | None] = mapped_column(String(320), index=True)
     complainant_name: Mapped[str] = mapped_column(String(200), default="")
     forwarded_by: Mapped[str | None] = mapped_column(String(320))
@@ -120,7 +121,8 @@ class Message(Base):
     new_text: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # attachments, headers, forward, notes
     disposition: Mapped[str] = mapped_column(String(20), index=True)
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # English, for logs and exports
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the codes: [[code, {params}], ...]
     error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -145,6 +147,7 @@ class Acknowledgement(Base):
     nonce: Mapped[int] = mapped_column(Integer, default=0)  # 0: the first; >0: a corrected one
     status: Mapped[str] = mapped_column(String(20))  # pending, sending, sent, failed, suppressed, bounced
     reason: Mapped[str] = mapped_column(Text, default="")  # why suppressed, the last error, the bounce
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # a suppression's code
     recipient: Mapped[str] = mapped_column(String(320), default="")
     sender: Mapped[str] = mapped_column(String(320), default="")
     message_id: Mapped[str] = mapped_column(String(300), unique=True)

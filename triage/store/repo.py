@@ -99,6 +99,12 @@ def known_uids(session: Session, mailbox: str, uidvalidity: int, uids: Iterable[
     return found
 
 
+def known_shas(session: Session, organisation: str, shas: Iterable[str]) -> set[str]:
+    """Which of these contents the organisation has a message of already."""
+    return set(session.scalars(select(Message.sha256).where(Message.organisation == organisation,
+                                                            Message.sha256.in_(set(shas)))))
+
+
 def first_by_sha(session: Session, organisation: str, sha: str) -> Message | None:
     return session.scalars(
         select(Message)
@@ -114,13 +120,13 @@ def case_by_reference(session: Session, organisation: str, reference: str) -> Ca
     ).first()
 
 
-def retryable(session: Session, organisation: str, max_attempts: int) -> list[Message]:
+def retryable(session: Session, organisation: str, max_attempts: int) -> list[int]:
     return list(
         session.scalars(
-            select(Message)
+            select(Message.id)
             .where(
                 Message.organisation == organisation,
-                Message.disposition == "quarantined",
+                Message.disposition == Disposition.QUARANTINED,
                 Message.attempts < max_attempts,
             )
             .order_by(Message.id)
@@ -129,7 +135,7 @@ def retryable(session: Session, organisation: str, max_attempts: int) -> list[Me
 
 
 def confirm_moves(session: Session, organisation: str, mailbox: str, uidvalidity: int,
-                  present: set[str]) -> list[Message]:
+                  present: set[str], at: datetime) -> list[Message]:
     """Records whose move was never recorded although their message has left the folder: the
     server moved it, the worker stopped before committing that. Marked moved now, with an audit row."""
     unmoved = select(Message).where(  # an index seek (organisation, disposition, moved_at), not a scan
@@ -137,22 +143,22 @@ def confirm_moves(session: Session, organisation: str, mailbox: str, uidvalidity
         Message.moved_at.is_(None), Message.mailbox == mailbox, Message.uidvalidity == uidvalidity)
     gone = [m for m in session.scalars(unmoved) if m.uid not in present]
     for m in gone:
-        m.moved_at = now()
-        audit(session, "message.move_confirmed", organisation=m.organisation, message_id=m.id, uid=m.uid,
+        m.moved_at = at
+        audit(session, "message.move_confirmed", at, organisation=m.organisation, message_id=m.id, uid=m.uid,
               folder=m.folder)
     return gone
 
 
-def mark_moved(session: Session, ids: Iterable[int]) -> None:
+def mark_moved(session: Session, ids: Iterable[int], at: datetime) -> None:
     ids = list(ids)
     if ids:
-        session.execute(update(Message).where(Message.id.in_(ids)).values(moved_at=now()))
+        session.execute(update(Message).where(Message.id.in_(ids)).values(moved_at=at))
 
 
-def claim_lease(session: Session, mailbox: str, organisation: str, owner: str, seconds: float) -> str | None:
+def claim_lease(session: Session, mailbox: str, organisation: str, owner: str, seconds: float,
+                moment: datetime) -> str | None:
     """Take (or renew) the lease on a mailbox for `owner`. Returns None when taken, else who holds
     it. The row is locked with SKIP LOCKED, so two workers never wait on each other."""
-    moment = now()
     stmt = select(MailboxState).where(MailboxState.mailbox == mailbox).with_for_update(skip_locked=True)
     state = session.scalar(stmt)
     if state is None:
@@ -177,22 +183,23 @@ def release_lease(session: Session, mailbox: str, owner: str) -> None:
                     .values(lease_owner=None, lease_until=None))
 
 
-def record_poll(session: Session, mailbox: str, organisation: str, uidvalidity: int, last_uid: str) -> int | None:
+def record_poll(session: Session, mailbox: str, organisation: str, uidvalidity: int, last_uid: str,
+                at: datetime) -> int | None:
     """Store the mailbox state; return the previous UIDVALIDITY when it changed."""
     state = session.get(MailboxState, mailbox)
     if state is None:
         session.add(MailboxState(mailbox=mailbox, organisation=organisation, uidvalidity=uidvalidity,
-                                 last_uid=last_uid, last_poll_at=now()))
+                                 last_uid=last_uid, last_poll_at=at))
         return None
     previous = state.uidvalidity if state.uidvalidity not in (uidvalidity, 0) else None  # 0: made by a lease
     state.uidvalidity = uidvalidity
     if last_uid:
         state.last_uid = last_uid
-    state.last_poll_at = now()
+    state.last_poll_at = at
     return previous
 
 
-def audit(session: Session, action: str, *, actor: str = "worker", organisation: str | None = None,
+def audit(session: Session, action: str, at: datetime, *, actor: str = "worker", organisation: str | None = None,
           case_id: int | None = None, message_id: int | None = None, **detail: Any) -> None:
-    session.add(AuditLog(at=now(), actor=actor, action=action, organisation=organisation, case_id=case_id,
+    session.add(AuditLog(at=at, actor=actor, action=action, organisation=organisation, case_id=case_id,
                          message_id=message_id, detail=detail))

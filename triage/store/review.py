@@ -13,13 +13,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
-from triage.config import Organisation
-from triage.domain import Address, Prediction
-from triage.errors import ConfigError
-from triage.stages import acknowledge
+from triage.domain import CaseStatus, Disposition
+from triage.errors import Invalid
 from triage.store import acks, repo
 from triage.store.models import Acknowledgement, AuditLog, Case, Correction, Message, RawBlob
 
@@ -74,6 +73,7 @@ class Item:
     reason: str
     labels: dict[str, str | None] = field(default_factory=dict)
     confidences: dict[str, float] = field(default_factory=dict)
+    reasons: list[Any] = field(default_factory=list)  # the codes of `reason`, when stored as codes
 
 
 def _ack_failed() -> Any:
@@ -89,13 +89,13 @@ def _case_query(f: Filters, status: str | None = None) -> Select[Any]:
             q = q.where(getattr(Case, head) == getattr(f, head))
     status = f.status if status is None else status
     if status == "todo":
-        q = q.where(or_(Case.status == "needs_review", _ack_failed()))
+        q = q.where(or_(Case.status == CaseStatus.NEEDS_REVIEW, _ack_failed()))
     elif status == "review":
-        q = q.where(Case.status == "needs_review")
+        q = q.where(Case.status == CaseStatus.NEEDS_REVIEW)
     elif status == "ack_failed":
         q = q.where(_ack_failed())
     elif status == "open":
-        q = q.where(Case.status == "open")
+        q = q.where(Case.status == CaseStatus.OPEN)
     elif status != "all":
         q = q.where(false())
     return q
@@ -103,8 +103,9 @@ def _case_query(f: Filters, status: str | None = None) -> Select[Any]:
 
 def _message_query(f: Filters, status: str | None = None) -> Select[Any]:
     status = f.status if status is None else status
-    wanted = {"todo": ["quarantined"], "quarantined": ["quarantined"], "machine": ["ignored"],
-              "all": ["quarantined", "ignored"]}.get(status, [])
+    quarantined, ignored = Disposition.QUARANTINED, Disposition.IGNORED
+    wanted = {"todo": [quarantined], "quarantined": [quarantined], "machine": [ignored],
+              "all": [quarantined, ignored]}.get(status, [])
     q = select(Message).where(Message.disposition.in_(wanted), Message.case_id.is_(None))
     if f.organisation:
         q = q.where(Message.organisation == f.organisation)
@@ -136,13 +137,13 @@ def _case_item(case: Case, failed: set[int]) -> Item:
     status = "ack_failed" if case.id in failed else case.status
     return Item("case", case.id, case.organisation, case.reference, case.subject,
                 case.complainant or "", case.received_at, case.due_date, status, case.review_reason,
-                {h: getattr(case, h) for h in LABELS}, dict(case.confidences or {}))
+                {h: getattr(case, h) for h in LABELS}, dict(case.confidences or {}), list(case.review_reasons or []))
 
 
 def _message_item(msg: Message) -> Item:
-    kind = "quarantined" if msg.disposition == "quarantined" else "machine"
+    kind = "quarantined" if msg.disposition == Disposition.QUARANTINED else "machine"
     return Item(kind, msg.id, msg.organisation, "", msg.subject, msg.sender or "", msg.received_at, None,
-                kind, msg.error or msg.reason)
+                kind, msg.error or msg.reason, reasons=[] if msg.error else list(msg.reasons or []))
 
 
 def queue(session: Session, f: Filters, per_page: int = PER_PAGE) -> list[Item]:
@@ -179,78 +180,46 @@ def case_view(session: Session, case_id: int) -> CaseView | None:
                                 .order_by(Acknowledgement.nonce)))
     corrections = list(session.scalars(select(Correction).where(Correction.case_id == case.id).order_by(Correction.at)))
     history = list(session.scalars(select(AuditLog).where(AuditLog.case_id == case.id).order_by(AuditLog.at)))
-    return CaseView(case, messages, rows, corrections, history, _offer(case, rows))
+    return CaseView(case, messages, rows, corrections, history, False)
 
 
-def _offer(case: Case, rows: list[Acknowledgement]) -> bool:
-    """True when the acknowledgement that went out states another term than the case now has."""
-    sent = [r for r in rows if r.status == acks.SENT]
-    if not sent or case.status == "needs_review" or case.kind is None:
-        return False
-    last = sent[-1]
-    if any(r.nonce > last.nonce and r.status in (acks.PENDING, acks.SENDING) for r in rows):
-        return False
-    wanted = acknowledge.class_of(case.kind, case.formality)
-    return last.due_date != case.due_date or last.template.split("/")[-1] != wanted
+def acknowledgements(session: Session, case_id: int) -> list[Acknowledgement]:
+    return list(session.scalars(select(Acknowledgement).where(Acknowledgement.case_id == case_id)
+                                .order_by(Acknowledgement.nonce)))
 
 
-def _language(session: Session, case: Case) -> str:
+def language(session: Session, case: Case) -> str:
+    """The language of the case's latest acknowledgement (its template's folder)."""
     template = session.scalar(select(Acknowledgement.template).where(Acknowledgement.case_id == case.id)
                               .order_by(Acknowledgement.nonce.desc()).limit(1)) or "nl/"
     return template.split("/")[0] or "nl"
 
 
-def _plan(session: Session, org: Organisation, case: Case) -> acknowledge.Plan:
-    """The acknowledgement plan for a case's labels as a person set them (so: sure), in the
-    language of its earlier acknowledgement."""
-    prediction = Prediction(kind=case.kind or "complaint", topic=case.topic or "service",
-                            formality=case.formality or "informal", sure=True, language=_language(session, case))
-    return acknowledge.plan(org, prediction, case.received_at)
-
-
-def correct(session: Session, org: Organisation, case: Case, user: str, labels: dict[str, str]) -> list[str]:
-    """Confirm or change the three heads; recompute the due date. Returns the heads that changed."""
-    if labels.get("kind") == "question":
-        labels = {**labels, "formality": "informal"}  # LABELS.md: questions are always informal
-    for head, values in LABELS.items():
-        if labels.get(head) not in values:
-            raise ConfigError(f"{head} must be one of {', '.join(values)}")
-    now, changed = repo.now(), []
+def record_correction(session: Session, case: Case, user: str, labels: dict[str, str], now: datetime) -> list[str]:
+    """A correction row per head (equal old and new: a confirmation); the case takes the labels.
+    Returns the heads that changed."""
+    changed = []
     for head in LABELS:
         old, new = getattr(case, head), labels[head]
         session.add(Correction(case_id=case.id, user=user, at=now, head=head, old=old, new=new))
         if old != new:
             changed.append(head)
             setattr(case, head, new)
-    plan = _plan(session, org, case)
-    acks.apply_plan(case, plan)
-    case.status, case.review_reason = "open", ""
-    repo.audit(session, "case.corrected" if changed else "case.confirmed", actor=user, organisation=case.organisation,
-               case_id=case.id, changed=changed, labels=labels, due=plan.due.isoformat())
     return changed
 
 
-def send_corrected_ack(session: Session, org: Organisation, case: Case, user: str) -> Acknowledgement:
-    """Queue a corrected acknowledgement (a person asked for it; it is never sent by itself)."""
-    rows = list(session.scalars(select(Acknowledgement).where(Acknowledgement.case_id == case.id)))
-    if not _offer(case, rows) or not case.complainant:
-        raise ConfigError("this case needs no corrected acknowledgement")
-    opening = min(case.messages, key=lambda m: (m.received_at, m.id))
-    plan = _plan(session, org, case)
-    letter = acknowledge.Letter(reference=case.reference, recipient=Address(case.complainant, case.complainant_name),
-                                subject=case.subject, received=case.received_at,
-                                original_message_id="" if case.forwarded_by else opening.message_id,
-                                forwarded_by_staff=bool(case.forwarded_by))
-    return acks.write(session, org, case, plan, letter, nonce=max(r.nonce for r in rows) + 1, actor=user)
+def set_term(case: Case, term: str, due: date, due_is_latest: bool) -> None:
+    """The case states the due date its acknowledgement gives."""
+    case.term, case.due_date, case.due_is_latest = term, due, due_is_latest
 
 
-def replay(session: Session, message_id: int, user: str) -> Message:
+def replay(session: Session, message_id: int, user: str, now: datetime) -> Message:
     """Give a quarantined message its attempts back: the next poll processes it again."""
     msg = session.get(Message, message_id)
-    if msg is None or msg.disposition != "quarantined":
-        raise ConfigError("only a quarantined message can be replayed")
+    if msg is None or msg.disposition != Disposition.QUARANTINED:
+        raise Invalid("only a quarantined message can be replayed")
     msg.attempts = 0
-    repo.audit(session, "message.replay", actor=user, organisation=msg.organisation, message_id=msg.id)
+    repo.audit(session, "message.replay", now, actor=user, organisation=msg.organisation, message_id=msg.id)
     return msg
 
 
@@ -289,6 +258,15 @@ def corrected_cases(session: Session, since: int | None = None, upto: int | None
     return list(session.scalars(q.order_by(Case.id)))
 
 
+def arrivals(session: Session) -> list[tuple[datetime, bool]]:
+    """Every case's arrival and whether it was filed without a person: open, classified by a
+    model, and never confirmed or corrected. Two columns, not whole rows."""
+    corrected = exists().where(Correction.case_id == Case.id)
+    auto = and_(Case.status == CaseStatus.OPEN, Case.model_version.is_not(None), ~corrected)
+    return [(at, bool(flag)) for at, flag in session.execute(
+        select(Case.received_at, when((auto, True), else_=False)).order_by(Case.received_at))]
+
+
 def last_correction_id(session: Session) -> int:
     return session.scalar(select(func.max(Correction.id))) or 0
 
@@ -306,7 +284,7 @@ def export_corrections(session: Session, folder: Path, since: int | None = None,
         (folder / name).write_bytes(blob.data)
         domain = (case.forwarded_by or "").rpartition("@")[2]
         rows.append({"file": name, "kind": case.kind, "topic": case.topic, "formality": case.formality,
-                     "language": _language(session, case), "org_domain": domain})
+                     "language": language(session, case), "org_domain": domain})
     with (folder / "labels.csv").open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=["file", "kind", "topic", "formality", "language", "org_domain"])
         writer.writeheader()

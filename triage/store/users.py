@@ -36,7 +36,7 @@ def add(session: Session, name: str, password: str, role: str) -> User:
                 created_at=repo.now())
     session.add(user)
     session.flush()
-    repo.audit(session, "user.added", actor="cli", user=name, role=role)
+    repo.audit(session, "user.added", repo.now(), actor="cli", user=name, role=role)
     return user
 
 
@@ -45,7 +45,7 @@ def disable(session: Session, name: str, actor: str = "cli") -> User:
     if user is None:
         raise ConfigError(f"no user {name}: `triage user list` shows who there is")
     user.active = False
-    repo.audit(session, "user.disabled", actor=actor, user=name)
+    repo.audit(session, "user.disabled", repo.now(), actor=actor, user=name)
     return user
 
 
@@ -83,7 +83,7 @@ def authenticate(session: Session, name: str, password: str) -> Login:
     except (VerificationError, InvalidHashError):
         user.failed_logins += 1
         user.last_failed_at = now
-        repo.audit(session, "user.login_failed", actor=user.name, failures=user.failed_logins)
+        repo.audit(session, "user.login_failed", now, actor=user.name, failures=user.failed_logins)
         return Login(None)
     user.failed_logins, user.last_login_at = 0, now
     if _HASHER.check_needs_rehash(user.password_hash):

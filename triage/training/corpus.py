@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from triage.domain import OwnAddresses
-from triage.errors import TriageError
+from triage.errors import CorpusError
 from triage.stages.forwards import resolve
 from triage.stages.parse import parse
 
@@ -21,10 +21,6 @@ KINDS = ("complaint", "question", "machine")
 TOPICS = ("product", "service", "staff")
 FORMALITIES = ("formal", "informal")
 REQUIRED = ("file", "kind", "topic", "formality")
-
-
-class CorpusError(TriageError):
-    """The corpus folder or its labels file cannot be used."""
 
 
 @dataclass(frozen=True)

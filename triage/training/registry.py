@@ -19,16 +19,13 @@ import sklearn
 import skops.io as sio
 
 from triage import memory
-from triage.errors import TriageError
+from triage.errors import ModelError
 from triage.training.features import FEATURE_VERSION
 from triage.training.model import Classifier
+from triage.training.paths import CURRENT, current_version, models_dir  # noqa: F401  (re-exported)
 
-MODEL_FILE, CARD_FILE, CURRENT = "model.skops", "card.json", "CURRENT"
+MODEL_FILE, CARD_FILE = "model.skops", "card.json"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "triage.training.features.")
-
-
-class ModelError(TriageError):
-    """A model is missing, tampered with, or made for other library versions."""
 
 
 def major_minor(version: str) -> str:
@@ -53,11 +50,6 @@ def _skops_version() -> str:
     import skops
 
     return str(skops.__version__)
-
-
-def current_version(directory: Path) -> str | None:
-    pointer = directory / CURRENT
-    return pointer.read_text().strip() or None if pointer.is_file() else None
 
 
 def promote(directory: Path, version: str) -> None:
@@ -108,16 +100,6 @@ def load(directory: Path, version: str | None = None) -> Classifier:
     del data, state
     memory.release()  # unpacking the file took about twice the model's size; give that back
     return classifier
-
-
-def models_dir(configured: Path | None) -> Path:
-    """The models folder: as configured, else ./models, else the one beside the package (a checkout)."""
-    if configured is not None:
-        return configured
-    here = Path.cwd() / "models"
-    if (here / CURRENT).is_file():
-        return here
-    return Path(__file__).resolve().parents[2] / "models"
 
 
 def load_for_run(configured: Path | None) -> Classifier | None:

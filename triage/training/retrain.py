@@ -59,7 +59,7 @@ def start_job(sessions: sessionmaker[Session], corpus: Path, models: Path, user:
         session.add(job)
         session.flush()
         job_id = job.id
-        repo.audit(session, "model.retrain_started", actor=user, job=job_id)
+        repo.audit(session, "model.retrain_started", repo.now(), actor=user, job=job_id)
 
     def update(percent: int, message: str) -> None:
         with sessions.begin() as s:

@@ -52,7 +52,7 @@ def nl_datetime(value: datetime | None) -> str:
 
 def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None,
                models: Path | None = None, corpus: Path | None = None, testing: bool = False) -> Flask:
-    from triage.training.registry import models_dir
+    from triage.services.deps import build
 
     app = Flask(__name__, template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
                 static_folder="static")
@@ -70,13 +70,13 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     if sessions is None:
         engine = repo.open_engine(settings.database.url)
         sessions = repo.session_factory(engine)
-    directory = models_dir(models or settings.model.directory)
-    app.extensions["triage"] = {"settings": settings, "sessions": sessions, "models": directory,
-                                "corpus": corpus or directory / "corpus"}
+    deps = build(settings, sessions, models=models)
+    app.extensions["triage"] = {"settings": settings, "sessions": sessions, "models": deps.models,
+                                "corpus": corpus or deps.models / "corpus", "deps": deps}
     csrf.init_app(app)
     app.jinja_env.filters["nl_date"] = nl_date
     app.jinja_env.filters["nl_datetime"] = nl_datetime
-    app.jinja_env.filters["nl_reason"] = words.reason
+    app.jinja_env.filters["nl_reasons"] = words.reasons
 
     from triage.web.admin import bp as admin_bp
     from triage.web.auth import bp as auth_bp

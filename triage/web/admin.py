@@ -11,10 +11,11 @@ from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, re
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from triage.errors import ConfigError
-from triage.store import repo, review
+from triage.errors import ConfigError, ModelError
+from triage.services import models as model_services
+from triage.store import review
 from triage.store import users as accounts
-from triage.store.models import Case, Job
+from triage.store.models import Job
 from triage.training import registry, retrain
 from triage.web import words
 from triage.web.auth import login_required
@@ -46,15 +47,13 @@ def _short(version: str) -> str:
     return version[:12]
 
 
-def _auto_share_per_week(corrected: set[int]) -> tuple[list[str], list[float | None]]:
+def _auto_share_per_week() -> tuple[list[str], list[float | None]]:
     """Per ISO week: the share of new cases filed without a person (status open, no correction)."""
     weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for case in g.db.scalars(select(Case).order_by(Case.received_at)):
-        year, week, _ = case.received_at.isocalendar()
+    for received, auto in review.arrivals(g.db):
+        year, week, _ = received.isocalendar()
         key = f"{year}-W{week:02d}"
         weeks[key][1] += 1
-        auto = case.model_version is not None and "unsure" not in case.review_reason and case.id not in corrected \
-            and case.status == "open"
         weeks[key][0] += auto
     labels = sorted(weeks)[-26:]
     return labels, [weeks[k][0] / weeks[k][1] if weeks[k][1] else None for k in labels]
@@ -70,7 +69,7 @@ def models() -> str:
     metrics_svg = line_chart("Macro-F1 per versie", [_short(str(v["version"])) for v in versions], metrics,
                              low=max(0.0, round(low - 0.05, 1)), high=1.0)
     corrected = {c.id for c in review.corrected_cases(g.db)}
-    weeks, shares = _auto_share_per_week(corrected)
+    weeks, shares = _auto_share_per_week()
     auto_svg = line_chart("Automatisch ingedeeld per week", weeks, {"automatisch": shares}, percent=True)
     job = g.db.scalar(select(Job).where(Job.kind == "retrain").order_by(Job.id.desc()).limit(1))
     return render_template("web/models.html", versions=versions, metrics_svg=metrics_svg, auto_svg=auto_svg,
@@ -112,15 +111,11 @@ def job_json(job_id: int) -> Response:
 @bp.route("/models/<version>/promote", methods=["POST"])
 @login_required("admin")
 def promote(version: str) -> Response:
-    directory, _corpus = _paths()
     try:
-        registry.load(directory, version)  # refuses a tampered or mismatched version before it runs
-        registry.promote(directory, version)
-    except registry.ModelError as exc:
+        model_services.promote(current_app.extensions["triage"]["deps"], version, g.user.name)
+    except ModelError as exc:
         flash(f"Niet in gebruik genomen: {exc}", "error")
         return redirect(url_for("admin.models"))
-    repo.audit(g.db, "model.promoted", actor=g.user.name, version=version)
-    g.db.commit()
     flash(f"Model {version} is nu in gebruik; de daemon deelt er vanaf de volgende controle van de mailbox "
           "mee in.", "ok")
     return redirect(url_for("admin.models"))

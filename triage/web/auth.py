@@ -56,7 +56,7 @@ def login() -> Any:
     session.clear()
     session.permanent = True
     session["user_id"], session["pw"] = result.user.id, result.user.password_hash[-16:]
-    repo.audit(g.db, "user.login", actor=result.user.name)
+    repo.audit(g.db, "user.login", repo.now(), actor=result.user.name)
     g.db.commit()
     return redirect(next_url)
 

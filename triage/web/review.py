@@ -25,7 +25,10 @@ from flask import (
 from werkzeug.wrappers import Response as WResponse
 
 from triage.config import Settings
-from triage.errors import ConfigError
+from triage.domain import Disposition
+from triage.errors import Invalid
+from triage.services import review as services
+from triage.services.deps import Deps
 from triage.store import review
 from triage.store.models import Case, Message
 from triage.web import nl_date
@@ -38,8 +41,12 @@ STATUS_NAMES = [("todo", "Te doen"), ("review", "Te beoordelen"), ("ack_failed",
 
 
 def _settings() -> Settings:
-    settings: Settings = current_app.extensions["triage"]["settings"]
-    return settings
+    return _deps().settings
+
+
+def _deps() -> Deps:
+    deps: Deps = current_app.extensions["triage"]["deps"]
+    return deps
 
 
 @bp.route("/")
@@ -94,7 +101,7 @@ def _text_of(raw: bytes | None) -> str:
 @bp.route("/case/<int:case_id>")
 @login_required()
 def case(case_id: int) -> str:
-    view = review.case_view(g.db, case_id)
+    view = services.case_view(g.db, case_id)
     if view is None:
         abort(404)
     org = _settings().organisations.get(view.case.organisation)
@@ -120,8 +127,8 @@ def correct(case_id: int) -> WResponse:
     found, org = _case_and_org(case_id)
     labels = {head: request.form.get(head, "") for head in review.LABELS}
     try:
-        changed = review.correct(g.db, org, found, g.user.name, labels)
-    except ConfigError as exc:
+        changed = services.correct(g.db, _deps(), org, found, g.user.name, labels)
+    except Invalid as exc:
         g.db.rollback()
         flash(f"Niet opgeslagen: {exc}", "error")
         return redirect(url_for("review.case", case_id=case_id))
@@ -138,7 +145,7 @@ def correct(case_id: int) -> WResponse:
 @login_required()
 def corrected_ack(case_id: int) -> WResponse:
     found, org = _case_and_org(case_id)
-    _commit_or_flash(lambda: review.send_corrected_ack(g.db, org, found, g.user.name),
+    _commit_or_flash(lambda: services.send_corrected_ack(g.db, _deps(), org, found, g.user.name),
                      "De gecorrigeerde bevestiging staat klaar en gaat bij de volgende verzendronde de deur uit.")
     return redirect(url_for("review.case", case_id=case_id))
 
@@ -147,7 +154,7 @@ def _commit_or_flash(change: Callable[[], object], done: str) -> None:
     """Make the change and commit it with a note, or roll back and say why not."""
     try:
         change()
-    except ConfigError as exc:
+    except Invalid as exc:
         g.db.rollback()
         flash(str(exc), "error")
     else:
@@ -163,7 +170,7 @@ def message(message_id: int) -> Any:
         abort(404)
     if msg.case_id is not None:
         return redirect(url_for("review.case", case_id=msg.case_id))
-    quarantined = msg.disposition == "quarantined"
+    quarantined = msg.disposition == Disposition.QUARANTINED
     return render_template("web/message.html", msg=msg, can_replay=quarantined and msg.attempts > 0,
                            replay_pending=quarantined and msg.attempts == 0)
 
@@ -171,7 +178,7 @@ def message(message_id: int) -> Any:
 @bp.route("/message/<int:message_id>/replay", methods=["POST"])
 @login_required()
 def replay(message_id: int) -> WResponse:
-    _commit_or_flash(lambda: review.replay(g.db, message_id, g.user.name),
+    _commit_or_flash(lambda: services.replay(g.db, _deps(), message_id, g.user.name),
                      "Het bericht wordt opnieuw verwerkt bij de volgende controle van de mailbox.")
     return redirect(url_for("review.message", message_id=message_id))
 

@@ -1,12 +1,84 @@
-"""Dutch wording for the reasons the pipeline records in English (logs and database stay English)."""
+"""Dutch wording, in one place: reason codes (`triage.reasons`) with their parameters, and the
+labels. Logs and the database keep the stable English codes; only the UI speaks Dutch."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from triage.reasons import Code, Reason, loaded
 
 HEADS = {"kind": "soort", "topic": "onderwerp", "formality": "vorm"}
 VALUES = {"complaint": "klacht", "question": "vraag", "product": "product", "service": "dienstverlening",
           "staff": "medewerker", "formal": "formeel", "informal": "informeel"}
+_RULES = {"auto-submitted": "automatisch verstuurd", "x-autoreply": "automatisch antwoord",
+          "x-auto-response-suppress": "automatisch bericht", "precedence": "bulkmail", "list": "mailinglijst",
+          "dsn": "bezorgbericht", "machine-sender": "afzender is een systeem", "out-of-office": "afwezigheidsmelding"}
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def _unsure(p: Mapping[str, Any]) -> str:
+    return "onzeker over " + ", ".join(f"{HEADS.get(h, h)} ({_pct(c)}, nodig {_pct(t)})" for h, c, t in p["heads"])
+
+
+def _labels(p: Mapping[str, Any]) -> str:
+    words = "/".join(VALUES.get(str(p[h]), str(p[h])) for h in ("kind", "topic", "formality"))
+    return f"{words} (model {p['model']})"
+
+
+def _machine(p: Mapping[str, Any]) -> str:
+    rule = _RULES.get(p["rule"], p["rule"])
+    return f"{rule}: {p['detail']}" if p.get("detail") else rule
+
+
+_DUTCH: dict[Code, str | Callable[[Mapping[str, Any]], str]] = {
+    Code.LABELS: _labels,
+    Code.JOINED: "reactie op {reference}",
+    Code.MACHINE: _machine,
+    Code.STAGE_FAILED: "verwerking mislukt ({stage})",
+    Code.DUPLICATE: lambda p: f"hetzelfde bericht als bericht {p['of']}" + (
+        f" van {p['reference']}" if p.get("reference") else ""),
+    Code.BOUNCE_OF: lambda p: "onbestelbare bevestiging van " + ", ".join(p["references"]),
+    Code.NO_MODEL: "nog geen classificatiemodel",
+    Code.UNSURE: _unsure,
+    Code.NOBODY_TO_ANSWER: lambda p: "niemand om te antwoorden: " + dutch(Reason(Code(p["cause"]))),
+    Code.TOO_LARGE: "bericht van {size} bytes is te groot; alleen het begin is gelezen",
+    Code.REFERENCE_UNKNOWN: "{reference} is geen zaak van ons",
+    Code.REFERENCE_OTHER_SENDER: "noemt {reference}, maar {sender} is niet de indiener",
+    Code.FORWARDED_BY: "doorgestuurd door {address}",
+    Code.FORWARD_ORIGINAL_UNKNOWN: "doorgestuurd door een medewerker, maar de oorspronkelijke afzender is onbekend",
+    Code.REPLY_TO: "antwoord gaat naar Reply-To {address}",
+    Code.REPLY_TO_OWN: "Reply-To is een eigen adres",
+    Code.NO_SENDER: "geen bruikbaar afzenderadres",
+    Code.FROM_OWN: "verstuurd vanaf een eigen adres",
+    Code.ACKS_OFF: "ontvangstbevestigingen staan uit voor deze organisatie",
+    Code.NO_RECIPIENT: "niemand om te antwoorden",
+    Code.UNDELIVERABLE: "{address} is geen adres waar we kunnen bezorgen",
+    Code.OWN_ADDRESS: "{address} is een eigen adres",
+    Code.MACHINE_ADDRESS: "{address} is een no-reply- of systeemadres",
+    Code.BACKLOG: lambda p: f"ontvangen op {p['received']}, meer dan {p['days']:g} dagen geleden (achterstand)",
+    Code.RATE_LIMITED: "al {count} bevestigingen aan {address} in 24 uur",
+    Code.RENDER_FAILED: "bevestiging kon niet worden opgesteld: {error}",
+}
+
+
+def dutch(item: Reason) -> str:
+    form = _DUTCH[item.code]
+    return form(item.params) if callable(form) else form.format(**item.params)
+
+
+def reasons(codes: Any, english: str = "") -> str:
+    """Stored reason codes in Dutch; a row from before the codes shows its English text in Dutch
+    words where they are known (`reason`)."""
+    found = loaded(codes)
+    return "; ".join(dutch(r) for r in found) if found else reason(english)
+
+
+# Rows written before reasons were stored as codes (revision 0004) have English text only.
 _UNSURE = re.compile(r"\b(kind|topic|formality) (\d\.\d+) < (\d\.\d+)")
 _LABELS = re.compile(r"\b(complaint|question)/(product|service|staff)/(formal|informal)\b")
 _PHRASES = [
@@ -14,26 +86,12 @@ _PHRASES = [
     (re.compile(r"\bno classification model\b"), "nog geen classificatiemodel"),
     (re.compile(r"\bnobody to answer\b"), "niemand om te antwoorden"),
     (re.compile(r"\bforwarded by\b"), "doorgestuurd door"),
-    (re.compile(r"\bmessage of (\d+) bytes is over the size limit; only its head was read\b"),
-     r"bericht van \1 bytes is te groot; alleen het begin is gelezen"),
     (re.compile(r"^(\w+) failed\b"), r"verwerking mislukt (\1)"),
-    (re.compile(r"^auto-submitted: "), "automatisch verstuurd: "),
-    (re.compile(r"^x-autoreply\b"), "automatisch antwoord"),
-    (re.compile(r"^x-auto-response-suppress: "), "automatisch bericht: "),
-    (re.compile(r"^precedence: "), "bulkmail: "),
-    (re.compile(r"^list: "), "mailinglijst: "),
-    (re.compile(r"^dsn: "), "bezorgbericht: "),
-    (re.compile(r"^machine-sender: "), "afzender is een systeem: "),
-    (re.compile(r"^out-of-office: "), "afwezigheidsmelding: "),
-    (re.compile(r"^identical bytes to message (\d+)( of )?"), r"hetzelfde bericht als bericht \1\2"),
-    (re.compile(r"^reply in ([A-Z0-9-]+) \((\w[\w -]*)\)"), r"reactie op \1"),
-    (re.compile(r"\bbounce of the acknowledgement of\b"), "onbestelbare bevestiging van"),
-    (re.compile(r"\(model "), "(model "),
 ]
 
 
 def reason(text: str | None) -> str:
-    """'unsure: topic 0.54 < 0.73' → 'onzeker over onderwerp (54%, nodig 73%)'."""
+    """English reason text of an older row: 'unsure: topic 0.54 < 0.73' → 'onzeker over onderwerp (54%, nodig 73%)'."""
     if not text:
         return ""
     out = _UNSURE.sub(lambda m: f"{HEADS[m.group(1)]} ({float(m.group(2)):.0%}, nodig {float(m.group(3)):.0%})",

@@ -1,0 +1,132 @@
+"""Why a message, case or acknowledgement is what it is: a code with parameters, never prose.
+
+Reasons are stored as codes (`[code, {param: value}]` in JSON columns) and rendered in one place
+per language: English here (logs, the `reason` text column, the CLI), Dutch in `triage.web.words`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Code(enum.StrEnum):
+    """Every reason the pipeline, the filing and the acknowledgement can give."""
+
+    # how a message was decided
+    LABELS = "labels"  # kind, topic, formality, model
+    JOINED = "joined"  # reference, how
+    MACHINE = "machine"  # rule, detail
+    STAGE_FAILED = "stage_failed"  # stage
+    DUPLICATE = "duplicate"  # of, reference
+    BOUNCE_OF = "bounce_of"  # references
+    # why a person must look
+    NO_MODEL = "no_model"
+    UNSURE = "unsure"  # heads: [[head, confidence, threshold], ...]
+    NOBODY_TO_ANSWER = "nobody_to_answer"  # cause (one of the sender codes below)
+    TOO_LARGE = "too_large"  # size
+    REFERENCE_UNKNOWN = "reference_unknown"  # reference
+    REFERENCE_OTHER_SENDER = "reference_other_sender"  # reference, sender
+    # who the complainant is (forwards stage)
+    FORWARDED_BY = "forwarded_by"  # address, via
+    FORWARD_ORIGINAL_UNKNOWN = "forward_original_unknown"
+    REPLY_TO = "reply_to"  # address
+    REPLY_TO_OWN = "reply_to_own"
+    NO_SENDER = "no_sender"
+    FROM_OWN = "from_own"
+    # why no acknowledgement goes out
+    ACKS_OFF = "acks_off"
+    NO_RECIPIENT = "no_recipient"
+    UNDELIVERABLE = "undeliverable"  # address
+    OWN_ADDRESS = "own_address"  # address
+    MACHINE_ADDRESS = "machine_address"  # address
+    BACKLOG = "backlog"  # received (YYYY-MM-DD), days
+    RATE_LIMITED = "rate_limited"  # count, address
+    RENDER_FAILED = "render_failed"  # error
+
+
+def _unsure(p: Mapping[str, Any]) -> str:
+    return "unsure: " + ", ".join(f"{h} {c:.2f} < {t:.2f}" for h, c, t in p["heads"])
+
+
+def _duplicate(p: Mapping[str, Any]) -> str:
+    return f"identical bytes to message {p['of']}" + (f" of {p['reference']}" if p.get("reference") else "")
+
+
+_ENGLISH: dict[Code, Any] = {
+    Code.LABELS: "{kind}/{topic}/{formality} (model {model})",
+    Code.JOINED: "reply in {reference} ({how})",
+    Code.MACHINE: lambda p: f"{p['rule']}: {p['detail']}" if p.get("detail") else p["rule"],
+    Code.STAGE_FAILED: "{stage} failed",
+    Code.DUPLICATE: _duplicate,
+    Code.BOUNCE_OF: lambda p: "bounce of the acknowledgement of " + ", ".join(p["references"]),
+    Code.NO_MODEL: "no classification model",
+    Code.UNSURE: _unsure,
+    Code.NOBODY_TO_ANSWER: lambda p: "nobody to answer: " + english(Reason(Code(p["cause"]))),
+    Code.TOO_LARGE: "message of {size} bytes is over the size limit; only its head was read",
+    Code.REFERENCE_UNKNOWN: "{reference} is not a case of ours",
+    Code.REFERENCE_OTHER_SENDER: "names {reference} but {sender} is not its complainant",
+    Code.FORWARDED_BY: "forwarded by {address} ({via})",
+    Code.FORWARD_ORIGINAL_UNKNOWN: "forwarded by staff, but the original sender is unknown or ours",
+    Code.REPLY_TO: "answer goes to Reply-To {address}",
+    Code.REPLY_TO_OWN: "Reply-To is one of our own addresses",
+    Code.NO_SENDER: "no usable sender address",
+    Code.FROM_OWN: "sent from one of our own addresses",
+    Code.ACKS_OFF: "acknowledgements are switched off for this organisation",
+    Code.NO_RECIPIENT: "nobody to answer",
+    Code.UNDELIVERABLE: lambda p: f"{p['address'][:80]!r} is not an address we can deliver to",
+    Code.OWN_ADDRESS: "{address} is one of our own addresses",
+    Code.MACHINE_ADDRESS: "{address} is a no-reply or system address",
+    Code.BACKLOG: lambda p: f"received {p['received']}, more than {p['days']:g} days ago (backlog)",
+    Code.RATE_LIMITED: "already {count} acknowledgements to {address} in 24 hours",
+    Code.RENDER_FAILED: "could not write the acknowledgement: {error}",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One code with its parameters (JSON values: strings, numbers, lists)."""
+
+    code: Code
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.code, repr(sorted(self.params.items()))))
+
+    def stored(self) -> list[Any]:
+        return [self.code.value, dict(self.params)]
+
+    @classmethod
+    def load(cls, value: Any) -> Reason | None:
+        """From its stored form; None for a code this version does not know."""
+        try:
+            return cls(Code(value[0]), dict(value[1]))
+        except (ValueError, TypeError, IndexError, KeyError):
+            return None
+
+
+def reason(code: Code, **params: Any) -> Reason:
+    return Reason(code, params)
+
+
+def english(item: Reason) -> str:
+    """The stable English text of one reason (logs, the database's text column, the CLI)."""
+    form = _ENGLISH[item.code]
+    return form(item.params) if callable(form) else str(form).format(**item.params)
+
+
+def text(reasons: Iterable[Reason]) -> str:
+    """Several reasons as one English line, '; ' between them."""
+    return "; ".join(english(r) for r in reasons)
+
+
+def stored(reasons: Iterable[Reason]) -> list[list[Any]]:
+    return [r.stored() for r in reasons]
+
+
+def loaded(value: Any) -> list[Reason]:
+    """Reasons from a JSON column; unknown codes (a newer version wrote them) are left out."""
+    found = [Reason.load(item) for item in value or ()]
+    return [r for r in found if r is not None]

@@ -1,0 +1,281 @@
+"""Polling a mailbox: finish unfinished moves, retry quarantined messages, then fetch, decide,
+commit and move new mail batch by batch, under a lease so that one worker polls it at a time.
+
+Commit, then move: a message leaves the inbox only after its record is committed, one
+transaction per message; a crash anywhere means the next poll redoes the unfinished step.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from triage import memory
+from triage.config import Organisation
+from triage.domain import Disposition, Outcome, Rendered
+from triage.errors import ServerError
+from triage.logs import Outage
+from triage.mailboxes.base import Fetched, Mailbox
+from triage.pipeline import Context, acknowledge, process, process_many, sha256
+from triage.services.deps import Deps
+from triage.store import acks, filing, repo
+from triage.store.filing import Place
+
+log = logging.getLogger("triage.pipeline")
+Pending = dict[str, list[tuple[str, int]]]  # target folder -> [(uid, message id)]
+
+
+@dataclass
+class PollResult:
+    organisation: str
+    counts: Counter[str] = field(default_factory=Counter)
+    rows: list[filing.Filed] = field(default_factory=list)
+    moved: int = 0
+    stopped: bool = False
+    busy: bool = False  # another worker was polling this mailbox
+    answered: int = 0  # records that got a case (filed or review): the send job has work
+    keep_rows: bool = True  # False in the daemon: a 20 000-message backlog need not stay in memory
+
+    def add(self, filed: filing.Filed, label: str) -> None:
+        self.counts[label] += 1
+        self.answered += filed.disposition in (Disposition.FILED, Disposition.REVIEW)
+        if self.keep_rows:
+            self.rows.append(filed)
+
+
+def mailbox_key(org: Organisation, box: Mailbox) -> str:
+    return f"{org.id}/{box.source_folder}"
+
+
+def context(deps: Deps, org: Organisation, session: Session) -> Context:
+    """What the pure flow needs of the organisation, the clock and the store (its two questions:
+    which case has this reference and whose is it; how many acknowledgements went to these
+    addresses in the last 24 hours), asked in `session`."""
+    parsing, now = deps.settings.parsing, deps.clock()
+
+    def find_case(reference: str) -> tuple[int, str | None] | None:
+        case = repo.case_by_reference(session, org.id, reference)
+        return (case.id, case.complainant) if case else None
+
+    def count_recent(addresses: set[str]) -> dict[str, int]:
+        return acks.recent_counts(session, addresses, now)
+
+    return Context(own=org.own(), reference_prefix=org.reference_prefix, find_case=find_case,
+                   max_bytes=parsing.max_message_bytes, max_text_chars=parsing.max_text_chars,
+                   classifier=deps.classifier(), org=org, now=now, count_recent=count_recent)
+
+
+def writer(org: Organisation, outcome: Outcome, now: datetime) -> filing.AckWriter:
+    """Renders the outcome's acknowledgement once the store has numbered its case."""
+    def write(reference: str) -> Rendered:
+        assert outcome.ack is not None
+        return acknowledge(org, outcome.ack, reference, now)
+
+    return write
+
+
+def run_once(deps: Deps, org: Organisation, box: Mailbox, stop: threading.Event | None = None,
+             renew: Callable[[], bool] | None = None, keep_rows: bool = True) -> PollResult:
+    """One poll of an opened mailbox: finish unfinished moves, retry quarantined messages,
+    then fetch, process, commit and move new mail batch by batch."""
+    result = PollResult(org.id, keep_rows=keep_rows)
+    place, uids, known = _open(deps, org, box)
+    result.moved += _move(deps, box, box.source_folder, _committed_unmoved(known))
+    retry_quarantined(deps, org, box, result)
+    new = [u for u in uids if u not in known]
+    for start in range(0, len(new), box.batch_size):
+        _batch(deps, place, box, new[start : start + box.batch_size], result, stop)
+        if stop is not None and stop.is_set():
+            result.stopped = True
+            break
+        if renew is not None and not renew():  # another worker took the mailbox over: leave it to them
+            log.warning("event=lease_lost mailbox=%s (stopping this poll)", place.key)
+            result.stopped = True
+            break
+    return result
+
+
+def _open(deps: Deps, org: Organisation, box: Mailbox) -> tuple[Place, list[str], dict[str, tuple[int, str]]]:
+    """Record the mailbox state; what is there, and which of it was committed before."""
+    folder = box.source_folder
+    place = Place(org, mailbox_key(org, box), box.uidvalidity(folder))
+    uids = box.uids(folder)
+    now = deps.clock()
+    with deps.sessions.begin() as session:
+        previous = repo.record_poll(session, place.key, org.id, place.uidvalidity, uids[-1] if uids else "", now)
+        rows = repo.known_uids(session, place.key, place.uidvalidity, uids)
+        known = {uid: (m.id, m.folder) for uid, m in rows.items()}
+        confirmed = len(repo.confirm_moves(session, org.id, place.key, place.uidvalidity, set(uids), now))
+    if confirmed:
+        log.info("event=moves_confirmed mailbox=%s count=%d (moved before a stop, recorded now)", place.key, confirmed)
+    if previous is not None:
+        log.warning("event=uidvalidity_changed mailbox=%s old=%s new=%s (matching by content hash)",
+                    place.key, previous, place.uidvalidity)
+    return place, uids, known
+
+
+def _committed_unmoved(known: dict[str, tuple[int, str]]) -> Pending:
+    pending: Pending = defaultdict(list)
+    for uid, (message_id, target) in known.items():
+        pending[target].append((uid, message_id))
+    return pending
+
+
+def _batch(deps: Deps, place: Place, box: Mailbox, uids: list[str], result: PollResult,
+           stop: threading.Event | None) -> None:
+    """Fetch, decide together, commit one by one, then move what was committed."""
+    fetched = list(box.fetch(box.source_folder, uids))
+    outcomes = decide(deps, place.org, fetched)
+    pending: Pending = defaultdict(list)
+    for item, outcome in zip(fetched, outcomes, strict=True):
+        filed = handle(deps, place, item, outcome)
+        result.add(filed, filed.label)
+        pending[filed.folder].append((item.uid, filed.message_id))
+        if stop is not None and stop.is_set():
+            break
+    result.moved += _move(deps, box, box.source_folder, pending)
+
+
+def decide(deps: Deps, org: Organisation, fetched: list[Fetched]) -> list[Outcome | None]:
+    """The batch's outcomes, decided together; None for content the organisation has already
+    (its record is a duplicate, nothing to decide). Reads only: thread lookups, the rate limit."""
+    with deps.sessions() as session:
+        known = repo.known_shas(session, org.id, [sha256(f.raw) for f in fetched])
+        todo = [f for f in fetched if sha256(f.raw) not in known]
+        ctx = context(deps, org, session)
+        drafts = process_many([f.raw for f in todo], ctx, [f.internaldate or ctx.now for f in todo])
+    decided = dict(zip((f.uid for f in todo), drafts, strict=True))
+    return [decided.get(f.uid) for f in fetched]
+
+
+def handle(deps: Deps, place: Place, fetched: Fetched, outcome: Outcome | None = None) -> filing.Filed:
+    """Commit the record of one fetched message (one transaction), processing it unless its
+    `outcome` was decided with its batch."""
+    digest, now = sha256(fetched.raw), deps.clock()
+    with deps.sessions.begin() as session:
+        first = repo.first_by_sha(session, place.org.id, digest)
+        if first is not None and first.moved_at is None and (first.mailbox, first.uidvalidity) != (
+                place.key, place.uidvalidity):
+            filed = filing.reidentify(session, first, place, fetched.uid, now)
+        elif first is not None:
+            filed = filing.file_duplicate(session, place, fetched, digest, first, now)
+        else:
+            if outcome is None:
+                ctx = context(deps, place.org, session)
+                outcome = process(fetched.raw, ctx, fetched.internaldate or now)
+            filed = filing.file_new(session, place, fetched, digest, outcome, writer(place.org, outcome, now), now)
+    filed.log(log)
+    return filed
+
+
+def retry_quarantined(deps: Deps, org: Organisation, box: Mailbox, result: PollResult) -> None:
+    """Process quarantined messages again from their stored bytes, up to the attempt limit;
+    move the ones that now succeed out of the quarantine folder."""
+    with deps.sessions() as session:
+        ids = repo.retryable(session, org.id, deps.settings.processing.max_attempts)
+    recovered: dict[str, list[tuple[str, int]]] = defaultdict(list)  # sha256 -> [(target, message id)]
+    for message_id in ids:
+        now = deps.clock()
+        with deps.sessions.begin() as session:
+            msg, raw = filing.stored_bytes(session, message_id)
+            outcome = process(raw, context(deps, org, session), msg.received_at)
+            filed = filing.refile(session, org, msg, outcome, writer(org, outcome, now), now)
+        filed.log(log)
+        result.add(filed, f"retried-{filed.disposition}")
+        if filed.disposition != Disposition.QUARANTINED:
+            recovered[filed.sha256].append((filed.folder, filed.message_id))
+    if not recovered:
+        return
+    quarantine = org.folders.quarantine
+    pending: Pending = defaultdict(list)
+    for fetched in box.fetch(quarantine, box.uids(quarantine)):
+        targets = recovered.get(sha256(fetched.raw))
+        if targets:
+            target, message_id = targets.pop()
+            pending[target].append((fetched.uid, message_id))
+    _move(deps, box, quarantine, pending)
+
+
+def _move(deps: Deps, box: Mailbox, folder: str, pending: Pending) -> int:
+    moved = 0
+    for target, items in pending.items():
+        if not items:
+            continue
+        box.move(folder, [uid for uid, _ in items], target)
+        with deps.sessions.begin() as session:
+            repo.mark_moved(session, [mid for _, mid in items if mid], deps.clock())
+        moved += len(items)
+    return moved
+
+
+def poll_org(deps: Deps, org: Organisation, stop: threading.Event, on_batch: Callable[[], None] | None = None,
+             keep_rows: bool = True) -> PollResult | None:
+    """Poll one organisation's mailbox under a lease, so that of several workers (on one or more
+    machines, one PostgreSQL) only one polls it at a time. None when another worker holds it.
+    `on_batch` runs after each batch is committed and moved (the send job is woken there)."""
+    seconds = deps.settings.processing.lease_seconds
+    with deps.mailbox(org) as box:
+        key = mailbox_key(org, box)
+        with deps.sessions.begin() as session:
+            holder = repo.claim_lease(session, key, org.id, deps.worker_id, seconds, deps.clock())
+        if holder is not None:
+            log.debug("event=mailbox_busy mailbox=%s holder=%s", key, holder)
+            return None
+
+        def renew() -> bool:  # after every batch
+            memory.release()  # the batch's parsing garbage: a long backlog must not ratchet the RSS up
+            if on_batch is not None:
+                on_batch()
+            with deps.sessions.begin() as session:
+                return repo.claim_lease(session, key, org.id, deps.worker_id, seconds, deps.clock()) is None
+
+        try:
+            return run_once(deps, org, box, stop, renew, keep_rows)
+        finally:
+            with deps.sessions.begin() as session:
+                repo.release_lease(session, key, deps.worker_id)
+
+
+def poll_all(deps: Deps, stop: threading.Event | None = None) -> list[PollResult]:
+    """One cycle over every organisation; server errors propagate (used by `poll --once`). A
+    mailbox another worker is polling right now is left to it."""
+    stop = stop or threading.Event()
+    results = []
+    for org in deps.settings.organisations.values():
+        result = poll_org(deps, org, stop)
+        results.append(result if result is not None else PollResult(org.id, busy=True))
+        if stop.is_set():
+            break
+    return results
+
+
+class Poller:
+    """Polls one organisation for `triage run`; logs a lost server once, and once more when it is back."""
+
+    def __init__(self, deps: Deps, org: Organisation, stop: threading.Event,
+                 on_batch: Callable[[], None] | None = None) -> None:
+        self.deps, self.org, self.stop, self.on_batch = deps, org, stop, on_batch
+        self.outage = Outage(log, "poll", f"organisation={org.id} ")
+
+    def poll(self) -> PollResult | None:
+        if self.stop.is_set():
+            return None
+        try:
+            result = poll_org(self.deps, self.org, self.stop, self.on_batch, keep_rows=False)
+            if result is None:
+                return None
+        except (ServerError, SQLAlchemyError) as exc:
+            self.outage.failed(exc, "nothing is moved that is not committed; will retry")
+            return None
+        self.outage.ok()
+        if result.counts or result.moved:
+            log.info("event=poll organisation=%s %s moved=%d", self.org.id,
+                     " ".join(f"{k}={v}" for k, v in sorted(result.counts.items())), result.moved)
+        return result
