@@ -23,6 +23,8 @@ from triage.errors import ConfigError, Outage, ServerError
 from triage.mailboxes import open_mailbox
 from triage.outbox import Sender, transport_for
 from triage.pipeline import PollResult, mailbox_key, run_once
+from triage.services import jobs as long_jobs
+from triage.services.deps import Deps
 from triage.store import acks, repo
 from triage.store.repo import now
 from triage.training import registry
@@ -259,6 +261,9 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], stop: threa
         log.warning("event=no_smtp (acknowledgements are written to the outbox table but not sent: add [smtp])")
     else:
         add_job("send", "send", sender.run, settings.outbox.interval)
+    if poll:  # long jobs the web UI queued (retraining); the first run fails those a stopped worker left
+        deps = Deps(settings, sessions, repo.WORKER_ID, registry.models_dir(settings.model.directory))
+        add_job("jobs", "long jobs", long_jobs.Runner(deps, stop), long_jobs.INTERVAL)
     scheduler.start()
     if sending and sessions.kw["bind"].dialect.name == "postgresql":
         listener = OutboxListener(settings.database.url, stop, functools.partial(wake, "send"))
