@@ -243,6 +243,21 @@ def test_a_failing_job_is_failed_with_its_error_and_a_stopping_worker_abandons_i
     assert (job.status, job.message) == ("failed", jobs.ABANDONED)
 
 
+def test_a_queued_job_shows_in_de_wachtrij(tmp_path: Path) -> None:
+    settings, sessions, models = _worker_site(tmp_path)
+    with sessions.begin() as s:
+        users.add(s, ADMIN[0], ADMIN[1], "admin")
+    client = create_app(settings, sessions, testing=True).test_client()
+    job_id = _post_retrain(client)  # no worker runs here: it stays queued
+    page = client.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
+    assert "in de wachtrij" in page and 'id="progress"' in page and 'http-equiv="refresh"' in page
+    assert client.get(f"/admin/jobs/{job_id}.json").get_json()["status"] == "queued"
+    models_page = client.get("/admin/models").get_data(as_text=True)
+    assert "In de wachtrij" in models_page and "Er staat al een training in de wachtrij." in models_page
+    assert _post_retrain(client) == job_id
+    assert client.get("/admin/jobs/999.json").status_code == 404
+
+
 def test_upgrading_fails_the_retrains_an_earlier_version_left_running(db_url: str) -> None:
     engine = repo.open_engine(db_url)
     migrate.upgrade(engine, "0003")

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.config import Settings
+from triage.services.deps import Deps
 from triage.stages.acknowledge import long_date
 from triage.stages.terms import AMSTERDAM
 from triage.store import repo
@@ -51,7 +52,7 @@ def nl_datetime(value: datetime | None) -> str:
 
 
 def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None,
-               models: Path | None = None, corpus: Path | None = None, testing: bool = False) -> Flask:
+               models: Path | None = None, testing: bool = False) -> Flask:
     from triage.training.registry import models_dir
 
     app = Flask(__name__, template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
@@ -71,8 +72,9 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
         engine = repo.open_engine(settings.database.url)
         sessions = repo.session_factory(engine)
     directory = models_dir(models or settings.model.directory)
+    # The web process only queues long jobs (retraining); `triage run` runs them.
     app.extensions["triage"] = {"settings": settings, "sessions": sessions, "models": directory,
-                                "corpus": corpus or directory / "corpus"}
+                                "deps": Deps(settings, sessions, repo.WORKER_ID, directory)}
     csrf.init_app(app)
     app.jinja_env.filters["nl_date"] = nl_date
     app.jinja_env.filters["nl_datetime"] = nl_datetime
