@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import unavailable
 from servers import free_port
-from web_site import ADMIN, BROKEN_SUBJECT, HOSTILE_SUBJECT, STAFF, Site, build
+from web_site import ADMIN, BROKEN_SUBJECT, HOSTILE_SUBJECT, STAFF, Site, build, claim_at_once
 
 from triage.training import registry
 from triage.web import create_app
@@ -29,14 +29,16 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with pytest.MonkeyPatch.context() as monkeypatch:
-        yield build(tmp_path_factory.mktemp("browser"), monkeypatch)
+        site = build(tmp_path_factory.mktemp("browser"), monkeypatch)
+        with site.jobs:
+            yield site
 
 
 @pytest.fixture(scope="module")
 def base_url(site: Site) -> Iterator[str]:
     from waitress.server import create_server
 
-    app = create_app(site.settings, site.sessions, models=site.models, corpus=site.corpus)
+    app = claim_at_once(create_app(site.settings, site.sessions, models=site.models), site.jobs)
     server = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -13,7 +13,7 @@ from conftest import deps_for
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from web_site import ADMIN, BROKEN_SUBJECT, HOSTILE_SUBJECT, STAFF, Site, build
+from web_site import ADMIN, BROKEN_SUBJECT, HOSTILE_SUBJECT, STAFF, Site, build, claim_at_once
 
 from triage.store.models import Acknowledgement, Case, Correction, Job, Message
 from triage.training import registry
@@ -23,12 +23,14 @@ from triage.web import create_app
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with pytest.MonkeyPatch.context() as monkeypatch:
-        yield build(tmp_path_factory.mktemp("web"), monkeypatch)
+        site = build(tmp_path_factory.mktemp("web"), monkeypatch)
+        with site.jobs:
+            yield site
 
 
 @pytest.fixture
 def app(site: Site) -> Flask:
-    return create_app(site.settings, site.sessions, models=site.models, corpus=site.corpus, testing=True)
+    return claim_at_once(create_app(site.settings, site.sessions, models=site.models, testing=True), site.jobs)
 
 
 def _token(client: FlaskClient, path: str = "/login") -> str:

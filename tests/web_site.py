@@ -1,21 +1,29 @@
 """A review site with real data for the web tests: the demo organisation's 36 messages plus a
 hostile one and one that a simulated parser bug quarantines, polled by the real pipeline with the
-committed model, acknowledgements written to the pickup folder, and two accounts."""
+committed model, acknowledgements written to the pickup folder, and two accounts; and a job runner
+standing in for `triage run`, which runs the retraining the site queues."""
 
 from __future__ import annotations
 
 import mailbox
 import shutil
+import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from conftest import deps_for
+from flask import Flask, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.wrappers import Response
 
 from triage import config, demo, pipeline
+from triage.services import jobs
+from triage.services.deps import Deps
+from triage.services.deps import build as build_deps
 from triage.services.poll import poll_all
 from triage.services.send import send_once
 from triage.store import migrate, repo, users
@@ -30,6 +38,54 @@ HOSTILE_BODY = ("Geachte heer/mevrouw,\n\nDe medewerker aan de balie was onbesch
 BROKEN_SUBJECT = "Dit bericht laat de parser struikelen"
 
 
+class JobRunner:
+    """What `triage run` does beside the site: runs queued jobs in a thread, every 0.5 s and at
+    once when woken. A context manager: stopped (and joined) on leaving it."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.stop, self.wake = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="test-job-runner", daemon=True)
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            jobs.run_due_jobs(self.deps, self.stop)
+            self.wake.wait(0.5)
+            self.wake.clear()
+
+    def __enter__(self) -> JobRunner:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        self.wake.set()
+        self.thread.join(timeout=300)
+
+    def claimed(self, seconds: float = 30) -> None:
+        """Wake the runner and wait until no job is left queued."""
+        self.wake.set()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            latest = jobs.latest_job(self.deps)
+            if latest is None or latest.status != "queued":
+                return
+            time.sleep(0.05)
+
+
+def claim_at_once(app: Flask, runner: JobRunner) -> Flask:
+    """The tests follow a job until it is no longer 'running': a POST that queues one returns once
+    the runner has claimed it, as an idle worker would have by the time a person looks."""
+
+    @app.after_request
+    def claimed(response: Response) -> Response:
+        if request.method == "POST" and request.endpoint == "admin.retrain":
+            runner.claimed()
+        return response
+
+    return app
+
+
 @dataclass
 class Site:
     settings: config.Settings
@@ -37,6 +93,7 @@ class Site:
     models: Path
     corpus: Path
     maildir: Path
+    jobs: JobRunner
 
     def poll(self) -> None:
         poll_all(deps_for(self.settings, self.sessions, registry.load(self.models), self.models))
@@ -72,6 +129,7 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     assert version is not None
     shutil.copytree(ROOT / "models" / version, models / version)
     (models / "CURRENT").write_text(version + "\n")
+    (models / "corpus").symlink_to(ROOT / "models" / "corpus")  # where `triage run` retrains from
     config_path = demo.create(tmp_path / "site")
     settings = config.load(config_path)
     box = mailbox.Maildir(tmp_path / "site" / "mail", create=False)
@@ -89,7 +147,8 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     engine = repo.open_engine(settings.database.url)
     migrate.ensure_current(engine)
     sessions = repo.session_factory(engine)
-    site = Site(settings, sessions, models, ROOT / "models" / "corpus", tmp_path / "site" / "mail")
+    site = Site(settings, sessions, models, ROOT / "models" / "corpus", tmp_path / "site" / "mail",
+                JobRunner(build_deps(settings, sessions, models=models, worker_id="test-job-runner")))
     for _ in range(3):  # the broken message fails every attempt and stays in quarantine
         site.poll()
     monkeypatch.setattr(pipeline, "parse", real_parse)

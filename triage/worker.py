@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from triage.config import ImapMailbox, Organisation
 from triage.errors import ConfigError, ServerError
 from triage.logs import Outage
+from triage.services import jobs as long_jobs
 from triage.services.deps import Deps
 from triage.services.poll import Poller
 from triage.services.send import Sender
@@ -135,6 +136,8 @@ def run_forever(deps: Deps, stop: threading.Event | None = None, poll: bool = Tr
         log.warning("event=no_smtp (acknowledgements are written to the outbox table but not sent: add [smtp])")
     else:
         schedule.add("send", Sender(deps).run, deps.settings.outbox.interval)
+    if poll:  # long jobs the web UI queued (retraining); the first run fails those a stopped worker left
+        schedule.add("jobs", long_jobs.Runner(deps, stop), long_jobs.INTERVAL)
     schedule.scheduler.start()
     if sending and deps.sessions.kw["bind"].dialect.name == "postgresql":
         _thread("outbox-listener", OutboxListener(deps.settings.database.url, stop, schedule.waker("send")).run)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -192,19 +193,29 @@ class Correction(Base):
     new: Mapped[str] = mapped_column(String(20))  # equal to old: a confirmation
 
 
+# A job of a kind is active while queued or running; at most one per kind (a partial unique index).
+JOB_ACTIVE = text("status IN ('queued', 'running')")
+
+
 class Job(Base):
-    """A background job (retraining) with the progress a page can show."""
+    """A long job (retraining): queued by the web UI, claimed and run by a worker (`triage run`)
+    under a lease that its heartbeat and progress renew, with the progress a page can show."""
 
     __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ux_jobs_active_kind", "kind", unique=True, sqlite_where=JOB_ACTIVE, postgresql_where=JOB_ACTIVE),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20))  # running, done, failed
+    status: Mapped[str] = mapped_column(String(20))  # queued, running, done, failed
     progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
     message: Mapped[str] = mapped_column(Text, default="")
     started_by: Mapped[str] = mapped_column(String(100))
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime]  # when it was queued
     finished_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # the worker id running it
+    claimed_until: Mapped[datetime | None]  # its lease: once past, the worker is gone and the job failed
 
 
 class ReferenceCounter(Base):

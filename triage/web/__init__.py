@@ -51,7 +51,7 @@ def nl_datetime(value: datetime | None) -> str:
 
 
 def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None,
-               models: Path | None = None, corpus: Path | None = None, testing: bool = False) -> Flask:
+               models: Path | None = None, testing: bool = False) -> Flask:
     from triage.services.deps import build
 
     app = Flask(__name__, template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
@@ -71,8 +71,8 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
         engine = repo.open_engine(settings.database.url)
         sessions = repo.session_factory(engine)
     deps = build(settings, sessions, models=models)
-    app.extensions["triage"] = {"settings": settings, "sessions": sessions, "models": deps.models,
-                                "corpus": corpus or deps.models / "corpus", "deps": deps}
+    # The web process only queues long jobs (retraining); `triage run` runs them.
+    app.extensions["triage"] = {"settings": settings, "sessions": sessions, "models": deps.models, "deps": deps}
     csrf.init_app(app)
     app.jinja_env.filters["nl_date"] = nl_date
     app.jinja_env.filters["nl_datetime"] = nl_datetime

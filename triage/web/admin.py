@@ -1,5 +1,5 @@
-"""Administrators: model versions with their figures and plots, retraining with progress,
-promotion and rollback, and the list of users."""
+"""Administrators: model versions with their figures and plots, retraining (queued here, run by
+`triage run`) with progress, promotion and rollback, and the list of users."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from triage.errors import ConfigError, ModelError
+from triage.services import jobs
 from triage.services import models as model_services
+from triage.services.deps import Deps
 from triage.store import review
 from triage.store import users as accounts
-from triage.store.models import Job
-from triage.training import registry, retrain
+from triage.training import registry
 from triage.web import words
 from triage.web.auth import login_required
 from triage.web.charts import line_chart
@@ -24,9 +24,13 @@ from triage.web.charts import line_chart
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _paths() -> tuple[Path, Path]:
-    ext = current_app.extensions["triage"]
-    return ext["models"], ext["corpus"]
+def _models_dir() -> Path:
+    return _deps().models
+
+
+def _deps() -> Deps:
+    deps: Deps = current_app.extensions["triage"]["deps"]
+    return deps
 
 
 def _versions(models: Path) -> list[dict[str, Any]]:
@@ -62,7 +66,7 @@ def _auto_share_per_week() -> tuple[list[str], list[float | None]]:
 @bp.route("/models")
 @login_required("admin")
 def models() -> str:
-    directory, _corpus = _paths()
+    directory = _models_dir()
     versions = _versions(directory)
     metrics = {words.HEADS[h]: [v["heads"].get(h, {}).get("macro_f1") for v in versions] for h in review.LABELS}
     low = min([m for values in metrics.values() for m in values if m is not None] or [0.5])
@@ -71,24 +75,22 @@ def models() -> str:
     corrected = {c.id for c in review.corrected_cases(g.db)}
     weeks, shares = _auto_share_per_week()
     auto_svg = line_chart("Automatisch ingedeeld per week", weeks, {"automatisch": shares}, percent=True)
-    job = g.db.scalar(select(Job).where(Job.kind == "retrain").order_by(Job.id.desc()).limit(1))
     return render_template("web/models.html", versions=versions, metrics_svg=metrics_svg, auto_svg=auto_svg,
-                           job=job, corrections=len(corrected))
+                           job=jobs.latest_job(_deps(), jobs.RETRAIN), corrections=len(corrected))
 
 
 @bp.route("/retrain", methods=["POST"], endpoint="retrain")
 @login_required("admin")
 def retrain_start() -> Response:
-    directory, corpus = _paths()
-    job_id = retrain.start_job(current_app.extensions["triage"]["sessions"], corpus, directory, g.user.name)
+    """Queue a retrain for the worker (or show the one queued or running already)."""
+    job_id = jobs.enqueue_retrain(_deps(), g.user.name)
     return redirect(url_for("admin.job", job_id=job_id))
 
 
-def _job(job_id: int) -> Job:
-    job = g.db.get(Job, job_id)
+def _job(job_id: int) -> jobs.JobView:
+    job = jobs.job_for_page(_deps(), job_id)
     if job is None:
         abort(404)
-    g.db.refresh(job)
     return job
 
 
@@ -96,9 +98,8 @@ def _job(job_id: int) -> Job:
 @login_required("admin")
 def job(job_id: int) -> str:
     found = _job(job_id)
-    result = found.result or {}
-    return render_template("web/job.html", job=found, comparison=result.get("comparison", []),
-                           version=result.get("version"))
+    return render_template("web/job.html", job=found, comparison=found.result.get("comparison", []),
+                           version=found.result.get("version"))
 
 
 @bp.route("/jobs/<int:job_id>.json")
@@ -112,7 +113,7 @@ def job_json(job_id: int) -> Response:
 @login_required("admin")
 def promote(version: str) -> Response:
     try:
-        model_services.promote(current_app.extensions["triage"]["deps"], version, g.user.name)
+        model_services.promote(_deps(), version, g.user.name)
     except ModelError as exc:
         flash(f"Niet in gebruik genomen: {exc}", "error")
         return redirect(url_for("admin.models"))
