@@ -30,23 +30,23 @@ def test_a_lease_keeps_a_mailbox_to_one_worker_until_it_expires(db_url: str) -> 
     migrate.ensure_current(engine)
     sessions = repo.session_factory(engine)
     with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) is None
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60, repo.now()) is None
     with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60) == "worker-a"
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60, repo.now()) == "worker-a"
     with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) is None  # a renewal
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60, repo.now()) is None  # a renewal
     with sessions.begin() as s:  # worker-a dies: its lease runs out
         s.execute(update(MailboxState).values(lease_until=repo.now() - timedelta(seconds=1)))
     with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60) is None
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60, repo.now()) is None
     with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) == "worker-b"  # its renewal now fails
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60, repo.now()) == "worker-b"  # its renewal now fails
         repo.release_lease(s, "org/INBOX", "worker-a")  # releasing what it no longer holds changes nothing
     with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) == "worker-b"
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60, repo.now()) == "worker-b"
         repo.release_lease(s, "org/INBOX", "worker-b")
     with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) is None
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60, repo.now()) is None
     engine.dispose()
 
 
@@ -55,14 +55,14 @@ def test_a_locked_lease_row_is_skipped_not_waited_for(pg_url: str) -> None:
     migrate.ensure_current(engine)
     sessions = repo.session_factory(engine)
     with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60) is None
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60, repo.now()) is None
         s.execute(update(MailboxState).values(lease_until=repo.now() - timedelta(seconds=1)))
     holder = sessions()
     holder.begin()
-    assert repo.claim_lease(holder, "org/INBOX", "org", "worker-a", 60) is None  # row locked, not committed
+    assert repo.claim_lease(holder, "org/INBOX", "org", "worker-a", 60, repo.now()) is None  # row locked, not committed
     started = time.monotonic()
     with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60) == "another worker"
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60, repo.now()) == "another worker"
     assert time.monotonic() - started < 2
     holder.rollback()
     holder.close()
