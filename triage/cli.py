@@ -25,6 +25,8 @@ from triage.store import migrate, repo
 
 if TYPE_CHECKING:  # scikit-learn takes 0.6 s to import: only the commands that classify load it
     from triage.pipeline import PollResult
+    from triage.services.classify import ClassifiedFile
+    from triage.services.deps import Deps
     from triage.training.model import Classifier
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,6 +68,20 @@ def _engine(settings: Settings, create: bool = True) -> Engine:
         click.echo(f"created the database schema in {engine.url.render_as_string(hide_password=True)}",
                    err=True)
     return engine
+
+
+def deps_for(settings: Settings, models: Path | None = None, *, database: bool = True) -> Deps:
+    """The services' dependencies for a command: `models` overrides the config's model folder; with
+    `database=False` (a command that must not need one) no database is opened or created."""
+    from sqlalchemy.orm import sessionmaker
+
+    from triage.services.deps import Deps
+    from triage.training.registry import load_for_run, models_dir
+
+    directory = models_dir(models or settings.model.directory)
+    sessions = repo.session_factory(_engine(settings)) if database else sessionmaker()  # unbound: no queries
+    return Deps(settings=settings, sessions=sessions, worker_id=repo.WORKER_ID, models=directory,
+                classifier=lambda: load_for_run(directory))
 
 
 def _classifier(settings: Settings) -> Classifier | None:
@@ -344,32 +360,59 @@ def evaluate(data: Path, models: Path | None, version: str | None, as_json: bool
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@config_option
+@click.option("--organisation", "org_id", default=None, metavar="ID",
+              help="The organisation whose addresses mark a forward as staff's (needed if the config has several).")
 @models_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @friendly
-def classify(files: tuple[Path, ...], models: Path | None, as_json: bool) -> None:
-    """Classify .eml files with the current model: labels, confidences, language, review or not."""
+def classify(files: tuple[Path, ...], config_path: Path, org_id: str | None, models: Path | None,
+             as_json: bool) -> None:
+    """Classify .eml files as the daemon would: labels, confidences, language, complainant, review or not.
+
+    Forwards by the organisation's own addresses are unwrapped: the original is classified. Without
+    a config file (only when --config is not given) nobody's forward is unwrapped."""
+    from triage.services.classify import classify_files, classify_files_without_config
+    from triage.training.registry import models_dir
+
+    if not config_path.exists() and _is_default(click.get_current_context(), "config_path"):
+        rows = classify_files_without_config(models_dir(models), files)
+        click.echo(f"triage: note: no {config_path}: forwards by staff were not unwrapped (pass --config)", err=True)
+    else:
+        settings = _settings(config_path)
+        rows = classify_files(deps_for(settings, models, database=False), _organisation_id(settings, org_id), files)
+    for row in rows:
+        click.echo(_classified_json(row) if as_json else _classified_line(row))
+
+
+def _is_default(ctx: click.Context, name: str) -> bool:
+    return ctx.get_parameter_source(name) is click.core.ParameterSource.DEFAULT
+
+
+def _organisation_id(settings: Settings, org_id: str | None) -> str | None:
+    """The --organisation to use: as given; none needed when the config has one organisation."""
+    if org_id is None and len(settings.organisations) > 1:
+        raise ConfigError(f"{settings.path} has several organisations ({', '.join(sorted(settings.organisations))})"
+                          ": pass --organisation ID")
+    return org_id
+
+
+def _classified_json(row: ClassifiedFile) -> str:
     import json
 
-    from triage.domain import OwnAddresses
-    from triage.stages.classify import classify as classify_one
-    from triage.stages.forwards import resolve
-    from triage.stages.parse import parse
-    from triage.training.registry import load, models_dir
+    return json.dumps({"file": str(row.file), **row.labels._asdict(), "language": row.language,
+                       "confidence": row.confidence, "review": row.review, "model_version": row.model_version,
+                       "complainant": row.complainant, "disposition": row.disposition, "reason": row.reason},
+                      ensure_ascii=False)
 
-    classifier = load(models_dir(models))
-    nobody = OwnAddresses(frozenset(), frozenset())
-    for path in files:
-        p = classify_one(resolve(parse(path.read_bytes()), nobody), classifier)
-        row = {"file": str(path), "kind": p.kind, "topic": p.topic, "formality": p.formality,
-               "language": p.language, "confidence": p.confidence, "review": not p.sure,
-               "model_version": p.model_version}
-        if as_json:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            conf = " ".join(f"{h}={v:.2f}" for h, v in p.confidence.items())
-            click.echo(f"{path}: {p.kind}/{p.topic}/{p.formality} lang={p.language} {conf} "
-                       f"{'review' if not p.sure else 'sure'}")
+
+def _classified_line(row: ClassifiedFile) -> str:
+    labels = "/".join(row.labels)
+    if row.model_version is None:
+        return f"{row.file}: {labels} review ({row.disposition}: {row.reason})"
+    conf = " ".join(f"{h}={v:.2f}" for h, v in row.confidence.items())
+    return (f"{row.file}: {labels} lang={row.language} {conf} {'review' if row.review else 'sure'} "
+            f"complainant={row.complainant or '-'}")
 
 
 @main.group()
