@@ -1,0 +1,194 @@
+"""Mailbox and daemon commands: check-config, db upgrade, poll, send, run, and the demo."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from triage import config as config_mod
+from triage import logs
+from triage.cli import _classifier, _engine, _settings, config_option, friendly, main
+from triage.config import ImapMailbox
+from triage.errors import ConfigError
+from triage.store import migrate, repo
+
+if TYPE_CHECKING:
+    from triage.pipeline import PollResult
+
+
+@main.command("check-config")
+@config_option
+@click.option("--offline", is_flag=True, help="Check the file only; do not connect to servers.")
+@friendly
+def check_config(config_path: Path, offline: bool) -> None:
+    """Validate a configuration file, its secrets, and (unless --offline) its servers."""
+    settings = config_mod.load(config_path)
+    config_mod.check_secrets(settings)
+    if not offline:
+        repo.open_engine(settings.database.url).dispose()
+        from triage.mailboxes import open_mailbox
+
+        for org in settings.organisations.values():
+            with open_mailbox(org) as box:
+                box.uidvalidity(box.source_folder)
+        if settings.smtp is not None and settings.outbox.pickup_directory is None:
+            from triage.outbox import SmtpTransport
+
+            with SmtpTransport(settings.smtp):
+                pass
+    for org in settings.organisations.values():
+        click.echo(f"{org.id}: {org.name}: {org.mailbox.describe()}" + ("" if offline else " (reachable)"))
+    if settings.smtp is not None:
+        click.echo(f"acknowledgements: {settings.smtp.describe()}" + ("" if offline else " (reachable)"))
+    click.echo(f"{config_path}: OK")
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@config_option
+@friendly
+def db_upgrade(config_path: Path) -> None:
+    """Create or upgrade the database schema to the newest version."""
+    settings = _settings(config_path)
+    engine = repo.open_engine(settings.database.url)
+    before = migrate.current(engine)
+    migrate.upgrade(engine)
+    click.echo(f"database at revision {migrate.head()} (was {before or 'empty'})")
+
+
+@main.command()
+@config_option
+@click.option("--once/--loop", default=True, show_default=True,
+              help="Run one cycle and exit, or keep polling like `triage run`.")
+@friendly
+def poll(config_path: Path, once: bool) -> None:
+    """Poll every organisation's mailbox: fetch, parse, screen and file new mail."""
+    settings = _settings(config_path)
+    config_mod.check_secrets(settings)
+    sessions = repo.session_factory(_engine(settings))
+    classifier = _classifier(settings)
+    if not once:
+        from triage.worker import run_forever
+
+        run_forever(settings, sessions, classifier=classifier)
+        return
+    from triage.worker import poll_all
+
+    started = time.perf_counter()
+    results = poll_all(settings, sessions, classifier=classifier)
+    elapsed = time.perf_counter() - started
+    for result in results:
+        click.echo(_summary(result))
+    click.echo(f"done in {elapsed:.2f} s")
+
+
+def _summary(result: PollResult) -> str:
+    if result.busy:
+        return f"{result.organisation}: another worker is polling this mailbox right now; left to it"
+    total = sum(result.counts.values())
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(result.counts.items()))
+    stopped = " (stopped early)" if result.stopped else ""
+    return f"{result.organisation}: {total} message(s){': ' + parts if parts else ''}; {result.moved} moved{stopped}"
+
+
+@main.command()
+@config_option
+@click.option("--once/--loop", default=True, show_default=True,
+              help="Send what is due and exit, or keep sending every [outbox] interval until SIGTERM.")
+@friendly
+def send(config_path: Path, once: bool) -> None:
+    """Send the acknowledgements that are due (`triage run` does this every [outbox] interval)."""
+    settings = _settings(config_path)
+    config_mod.check_secrets(settings)
+    from triage.outbox import send_once, transport_for
+
+    transport = transport_for(settings)
+    if transport is None:
+        raise ConfigError("nothing to send with: add an [smtp] table (or [outbox] pickup_directory) to "
+                          f"{config_path}")
+    sessions = repo.session_factory(_engine(settings))
+    if not once:
+        from triage.worker import run_forever
+
+        run_forever(settings, sessions, poll=False)
+        return
+    result = send_once(settings, sessions, transport)
+    click.echo(f"{result.sent} sent, {result.retried} to retry, {result.failed} failed")
+
+
+@main.command()
+@config_option
+@friendly
+def run(config_path: Path) -> None:
+    """Run the daemon: poll every mailbox at its interval until SIGTERM or SIGINT."""
+    settings = _settings(config_path)
+    config_mod.check_secrets(settings)
+    engine = _engine(settings)
+    classifier = _classifier(settings)
+    from triage.mailboxes import open_mailbox
+
+    for org in settings.organisations.values():
+        if isinstance(org.mailbox, ImapMailbox):
+            with open_mailbox(org):
+                pass  # fail fast, in one line, on a wrong host or password
+    from triage.worker import run_forever
+
+    run_forever(settings, repo.session_factory(engine), threading.Event(), classifier)
+
+
+@main.command()
+@click.option("--dir", "directory", default="triage-demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where to create the demo.")
+@friendly
+def demo(directory: Path) -> None:
+    """Create a demo folder (config, SQLite, a Maildir of example mail), poll it once, show the outcome."""
+    from triage import demo as demo_mod
+    from triage.worker import poll_all
+
+    config_path = demo_mod.create(directory)
+    settings = config_mod.load(config_path)
+    logs.configure("WARNING")
+    sessions = repo.session_factory(_engine(settings))
+    results = poll_all(settings, sessions, classifier=_classifier(settings))
+    for result in results:
+        click.echo(_table(result))
+        click.echo(_summary(result))
+    from triage.outbox import send_once, transport_for
+
+    transport = transport_for(settings)
+    assert transport is not None and settings.outbox.pickup_directory is not None
+    sent = send_once(settings, sessions, transport)
+    outbox = settings.outbox.pickup_directory
+    click.echo(f"\n{sent.sent} acknowledgement(s) written to {outbox}/ (no SMTP server in the demo), e.g.:")
+    for path in sorted(outbox.glob("*.eml"))[:3]:
+        click.echo(f"  {path}")
+    click.echo(f"\nThe demo lives in {directory}/: the filed mail is in {directory}/mail/.Triage.*, the "
+               f"database in {directory}/triage.db.\nPoll it again with: triage poll --once --config "
+               f"{config_path}")
+
+
+def _table(result: PollResult) -> str:
+    headers = ("reference", "disposition", "complainant (or sender)", "subject", "reason")
+    widths = (15, 11, 30, 38, 60)
+    rows = [(r.reference or "-", r.label, r.complainant or f"({r.sender or 'no sender'})", r.subject or "-",
+             r.reason or "-") for r in result.rows]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    out = [line(headers), line(tuple("-" * w for w in widths))]
+    out += [line(row) for row in rows]
+    return "\n".join(out)
+
+
+def _fit(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
