@@ -219,3 +219,14 @@ path = "mail-anders"
     assert chosen.stdout.startswith(f"{forward}: complaint/") and "sanne.devries@ziggo.example" in chosen.stdout
     other = triage("classify", "--organisation", "anders", "--json", forward, cwd=tmp_path)
     assert json.loads(other.stdout)["complainant"] == "j.bakker@debrug.example"
+
+
+def test_the_command_loads_no_heavy_library_until_a_command_needs_it() -> None:
+    """`triage --help` stays quick: scikit-learn, SQLAlchemy and pydantic are imported by commands."""
+    from triage import cli, config
+
+    assert cli.DEFAULT_CONFIG == config.DEFAULT_CONFIG
+    code = "import sys, triage.cli; print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'sqlalchemy', " \
+           "'pydantic', 'alembic'}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stderr

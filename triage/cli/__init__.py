@@ -4,6 +4,9 @@ This module holds the main group and what its commands share (options, `friendly
 `deps_for`); the commands live in `mail` (mailbox and daemon), `models` (corpus, training,
 classifying) and `users` (review UI, accounts, corrections). Every user mistake (config,
 unreachable server) is one line on stderr and exit code 2.
+
+Only click is imported up front, so that `triage --help` is quick: pydantic, SQLAlchemy, alembic
+and scikit-learn are imported by the commands that use them.
 """
 
 from __future__ import annotations
@@ -15,23 +18,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from triage import config as config_mod
 from triage import logs
-from triage.config import Settings
 from triage.errors import TriageError
-from triage.store import migrate, repo
 
 if TYPE_CHECKING:  # scikit-learn takes 0.6 s to import: only the commands that classify load it
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from triage.config import Settings
     from triage.services.deps import Deps
     from triage.training.model import Classifier
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_CONFIG = "triage.toml"  # triage.config.DEFAULT_CONFIG, not imported from there: pydantic is slow to load
 
 config_option = click.option(
-    "--config", "config_path", default=config_mod.DEFAULT_CONFIG, show_default=True,
+    "--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
     type=click.Path(dir_okay=False, path_type=Path), help="The TOML configuration file.",
 )
 
@@ -46,7 +49,9 @@ def friendly(fn: F) -> F:
         except TriageError as exc:
             click.echo(f"triage: error: {exc}", err=True)
             sys.exit(2)
-        except SQLAlchemyError as exc:
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
             orig = getattr(exc, "orig", None)
             first = (str(orig if orig is not None else exc).strip().splitlines() or ["error"])[0]
             click.echo(f"triage: error: database: {first}", err=True)
@@ -55,18 +60,36 @@ def friendly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _is_database_error(exc: Exception) -> bool:
+    """An SQLAlchemy error, found without importing SQLAlchemy: a command that never loaded it
+    cannot have raised one."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError)
+
+
 def _settings(path: Path) -> Settings:
+    from triage import config as config_mod
+
     settings = config_mod.load(path)
     logs.configure(settings.logging.level, settings.logging.format)
     return settings
 
 
 def _engine(settings: Settings, create: bool = True) -> Engine:
+    from triage.store import migrate, repo
+
     engine = repo.open_engine(settings.database.url)
     if create and migrate.ensure_current(engine):
         click.echo(f"created the database schema in {engine.url.render_as_string(hide_password=True)}",
                    err=True)
     return engine
+
+
+def _sessions(settings: Settings) -> sessionmaker[Session]:
+    """Sessions on the configured database, its schema created if it is empty."""
+    from triage.store import repo
+
+    return repo.session_factory(_engine(settings))
 
 
 def deps_for(settings: Settings, models: Path | None = None, *, database: bool = True) -> Deps:
@@ -75,10 +98,11 @@ def deps_for(settings: Settings, models: Path | None = None, *, database: bool =
     from sqlalchemy.orm import sessionmaker
 
     from triage.services.deps import Deps
+    from triage.store import repo
     from triage.training.registry import load_for_run, models_dir
 
     directory = models_dir(models or settings.model.directory)
-    sessions = repo.session_factory(_engine(settings)) if database else sessionmaker()  # unbound: no queries
+    sessions = _sessions(settings) if database else sessionmaker()  # unbound: no queries
     return Deps(settings=settings, sessions=sessions, worker_id=repo.WORKER_ID, models=directory,
                 classifier=lambda: load_for_run(directory))
 

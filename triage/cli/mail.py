@@ -9,15 +9,22 @@ from typing import TYPE_CHECKING
 
 import click
 
-from triage import config as config_mod
 from triage import logs
-from triage.cli import _classifier, _engine, _settings, config_option, friendly, main
-from triage.config import ImapMailbox
+from triage.cli import _classifier, _sessions, _settings, config_option, friendly, main
 from triage.errors import ConfigError
-from triage.store import migrate, repo
 
 if TYPE_CHECKING:
+    from triage.config import Settings
     from triage.pipeline import PollResult
+
+
+def _with_secrets(config_path: Path) -> Settings:
+    """The settings of a command that connects to servers: every secret must be set."""
+    from triage.config import check_secrets
+
+    settings = _settings(config_path)
+    check_secrets(settings)
+    return settings
 
 
 @main.command("check-config")
@@ -26,6 +33,9 @@ if TYPE_CHECKING:
 @friendly
 def check_config(config_path: Path, offline: bool) -> None:
     """Validate a configuration file, its secrets, and (unless --offline) its servers."""
+    from triage import config as config_mod
+    from triage.store import repo
+
     settings = config_mod.load(config_path)
     config_mod.check_secrets(settings)
     if not offline:
@@ -57,6 +67,8 @@ def db() -> None:
 @friendly
 def db_upgrade(config_path: Path) -> None:
     """Create or upgrade the database schema to the newest version."""
+    from triage.store import migrate, repo
+
     settings = _settings(config_path)
     engine = repo.open_engine(settings.database.url)
     before = migrate.current(engine)
@@ -71,9 +83,8 @@ def db_upgrade(config_path: Path) -> None:
 @friendly
 def poll(config_path: Path, once: bool) -> None:
     """Poll every organisation's mailbox: fetch, parse, screen and file new mail."""
-    settings = _settings(config_path)
-    config_mod.check_secrets(settings)
-    sessions = repo.session_factory(_engine(settings))
+    settings = _with_secrets(config_path)
+    sessions = _sessions(settings)
     classifier = _classifier(settings)
     if not once:
         from triage.worker import run_forever
@@ -106,15 +117,14 @@ def _summary(result: PollResult) -> str:
 @friendly
 def send(config_path: Path, once: bool) -> None:
     """Send the acknowledgements that are due (`triage run` does this every [outbox] interval)."""
-    settings = _settings(config_path)
-    config_mod.check_secrets(settings)
+    settings = _with_secrets(config_path)
     from triage.outbox import send_once, transport_for
 
     transport = transport_for(settings)
     if transport is None:
         raise ConfigError("nothing to send with: add an [smtp] table (or [outbox] pickup_directory) to "
                           f"{config_path}")
-    sessions = repo.session_factory(_engine(settings))
+    sessions = _sessions(settings)
     if not once:
         from triage.worker import run_forever
 
@@ -129,10 +139,10 @@ def send(config_path: Path, once: bool) -> None:
 @friendly
 def run(config_path: Path) -> None:
     """Run the daemon: poll every mailbox at its interval until SIGTERM or SIGINT."""
-    settings = _settings(config_path)
-    config_mod.check_secrets(settings)
-    engine = _engine(settings)
+    settings = _with_secrets(config_path)
+    sessions = _sessions(settings)
     classifier = _classifier(settings)
+    from triage.config import ImapMailbox
     from triage.mailboxes import open_mailbox
 
     for org in settings.organisations.values():
@@ -141,7 +151,7 @@ def run(config_path: Path) -> None:
                 pass  # fail fast, in one line, on a wrong host or password
     from triage.worker import run_forever
 
-    run_forever(settings, repo.session_factory(engine), threading.Event(), classifier)
+    run_forever(settings, sessions, threading.Event(), classifier)
 
 
 @main.command()
@@ -150,13 +160,14 @@ def run(config_path: Path) -> None:
 @friendly
 def demo(directory: Path) -> None:
     """Create a demo folder (config, SQLite, a Maildir of example mail), poll it once, show the outcome."""
+    from triage import config as config_mod
     from triage import demo as demo_mod
     from triage.worker import poll_all
 
     config_path = demo_mod.create(directory)
     settings = config_mod.load(config_path)
     logs.configure("WARNING")
-    sessions = repo.session_factory(_engine(settings))
+    sessions = _sessions(settings)
     results = poll_all(settings, sessions, classifier=_classifier(settings))
     for result in results:
         click.echo(_table(result))

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from triage.cli import _engine, _settings, config_option, deps_for, friendly, main, models_option
-from triage.config import Settings
+from triage.cli import _sessions, _settings, config_option, deps_for, friendly, main, models_option
 from triage.errors import ConfigError
-from triage.store import repo
 
 if TYPE_CHECKING:
+    from triage.config import Settings
     from triage.services.classify import ClassifiedFile
 
 
@@ -221,7 +220,7 @@ def retrain(config_path: Path, root: Path | None, models: Path | None) -> None:
 
     settings = _settings(config_path)
     directory = models_dir(models or settings.model.directory)
-    sessions = repo.session_factory(_engine(settings))
+    sessions = _sessions(settings)
     result = run_retrain(sessions, root or directory / "corpus", directory)
     click.echo(f"version {result.version}: {result.card.get('corrections_included', 0)} correction(s) included, "
                f"{result.seconds:.0f} s")

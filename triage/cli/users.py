@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from triage.cli import _engine, _settings, config_option, friendly, main
+from triage.cli import _sessions, _settings, config_option, friendly, main
 from triage.errors import ConfigError
-from triage.store import repo
 
 
 @main.command()
@@ -21,12 +20,12 @@ from triage.store import repo
 def serve(config_path: Path, host: str, port: int, threads: int) -> None:
     """Serve the review web UI with waitress (a production WSGI server)."""
     settings = _settings(config_path)
-    engine = _engine(settings)
+    sessions = _sessions(settings)
     from waitress import serve as waitress_serve
 
     from triage.web import create_app
 
-    app = create_app(settings, repo.session_factory(engine))
+    app = create_app(settings, sessions)
     click.echo(f"review UI on http://{host}:{port}/ (stop with Ctrl-C)", err=True)
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="klachten-triage")
@@ -55,7 +54,7 @@ def user_add(name: str, role: str, password_stdin: bool, config_path: Path) -> N
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     from triage.store import users
 
-    with repo.session_factory(_engine(settings)).begin() as session:
+    with _sessions(settings).begin() as session:
         users.add(session, name, password, role)
     click.echo(f"added {role} {name}")
 
@@ -67,7 +66,7 @@ def user_list(config_path: Path) -> None:
     """List the accounts."""
     from triage.store import users
 
-    with repo.session_factory(_engine(_settings(config_path)))() as session:
+    with _sessions(_settings(config_path))() as session:
         for u in users.all_users(session):
             state = "active" if u.active else "disabled"
             last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never"
@@ -82,7 +81,7 @@ def user_disable(name: str, config_path: Path) -> None:
     """Stop an account from logging in (its corrections stay)."""
     from triage.store import users
 
-    with repo.session_factory(_engine(_settings(config_path))).begin() as session:
+    with _sessions(_settings(config_path)).begin() as session:
         users.disable(session, name)
     click.echo(f"disabled {name}")
 
@@ -100,7 +99,7 @@ def corrections_export(directory: Path, config_path: Path) -> None:
     """Write corrected cases in the corpus format (labels.csv + mail/*.eml) for a human check."""
     from triage.store import review
 
-    with repo.session_factory(_engine(_settings(config_path)))() as session:
+    with _sessions(_settings(config_path))() as session:
         count = review.export_corrections(session, directory)
     click.echo(f"{count} corrected case(s) written to {directory}/ (labels.csv and mail/)")
 
