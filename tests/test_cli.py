@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import mailbox
 import os
 import signal
@@ -15,6 +16,7 @@ import pytest
 from conftest import write_config
 from mails import plain
 
+FIXTURES = Path(__file__).parent / "fixtures" / "cli"
 COMMANDS = [[], ["check-config"], ["db"], ["db", "upgrade"], ["poll"], ["run"], ["send"], ["demo"], ["corpus"],
             ["corpus", "check"], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"],
             ["retrain"], ["corrections"], ["corrections", "export"]]
@@ -175,3 +177,56 @@ def test_corrections_export_writes_the_corpus_format(tmp_path: Path) -> None:
     result = triage("corrections", "export", "export", cwd=tmp_path)
     assert result.returncode == 0 and "0 corrected case(s)" in result.stdout
     assert (tmp_path / "export" / "labels.csv").read_text().startswith("file,kind,topic,formality")
+
+
+def test_classify_unwraps_a_staff_forward_with_the_organisations_addresses(tmp_path: Path) -> None:
+    """A colleague forwards a citizen's complaint with a question of their own: with the config,
+    `triage classify` classifies (and would answer) the citizen's original, as the daemon does."""
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    forward = str(FIXTURES / "staff-forward.eml")
+    configured = triage("classify", "--json", forward, cwd=tmp_path)
+    assert configured.returncode == 0, configured.stderr
+    row = json.loads(configured.stdout)
+    assert row["complainant"] == "sanne.devries@ziggo.example"
+    assert row["kind"] == "complaint" and row["formality"] == "formal"
+    assert not (tmp_path / "triage.db").exists(), "classifying files does not touch the database"
+    (tmp_path / "elsewhere").mkdir()  # no triage.toml: nobody's forward is unwrapped
+    unconfigured = triage("classify", "--json", forward, cwd=tmp_path / "elsewhere")
+    assert unconfigured.returncode == 0, unconfigured.stderr
+    bare = json.loads(unconfigured.stdout)
+    assert bare["complainant"] == "j.bakker@debrug.example"
+    assert bare["confidence"] != row["confidence"], "the forwarder's note was classified with the original"
+
+
+def test_classify_asks_which_organisation_when_the_config_has_several(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n', top="""
+[organisations.anders]
+name = "Gemeente Anders"
+reference_prefix = "AN"
+addresses = ["klachten@anders.example"]
+[organisations.anders.mailbox]
+type = "maildir"
+path = "mail-anders"
+""")
+    forward = str(FIXTURES / "staff-forward.eml")
+    ambiguous = triage("classify", forward, cwd=tmp_path)
+    assert ambiguous.returncode == 2 and "--organisation" in ambiguous.stderr
+    assert "Traceback" not in ambiguous.stderr and len(ambiguous.stderr.strip().splitlines()) == 1
+    unknown = triage("classify", "--organisation", "elders", forward, cwd=tmp_path)
+    assert unknown.returncode == 2 and "elders" in unknown.stderr and "Traceback" not in unknown.stderr
+    chosen = triage("classify", "--organisation", "debrug", forward, cwd=tmp_path)
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.startswith(f"{forward}: complaint/") and "sanne.devries@ziggo.example" in chosen.stdout
+    other = triage("classify", "--organisation", "anders", "--json", forward, cwd=tmp_path)
+    assert json.loads(other.stdout)["complainant"] == "j.bakker@debrug.example"
+
+
+def test_the_command_loads_no_heavy_library_until_a_command_needs_it() -> None:
+    """`triage --help` stays quick: scikit-learn, SQLAlchemy and pydantic are imported by commands."""
+    from triage import cli, config
+
+    assert cli.DEFAULT_CONFIG == config.DEFAULT_CONFIG
+    code = "import sys, triage.cli; print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'sqlalchemy', " \
+           "'pydantic', 'alembic'}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stderr

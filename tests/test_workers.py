@@ -39,8 +39,8 @@ def test_a_lease_keeps_a_mailbox_to_one_worker_until_it_expires(db_url: str) -> 
         s.execute(update(MailboxState).values(lease_until=repo.now() - timedelta(seconds=1)))
     with sessions.begin() as s:
         assert repo.claim_lease(s, "org/INBOX", "org", "worker-b", 60, repo.now()) is None
-    with sessions.begin() as s:
-        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60, repo.now()) == "worker-b"  # its renewal now fails
+    with sessions.begin() as s:  # its renewal now fails:
+        assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60, repo.now()) == "worker-b"
         repo.release_lease(s, "org/INBOX", "worker-a")  # releasing what it no longer holds changes nothing
     with sessions.begin() as s:
         assert repo.claim_lease(s, "org/INBOX", "org", "worker-a", 60, repo.now()) == "worker-b"

@@ -1,0 +1,232 @@
+"""Model commands: corpus check, train, evaluate, classify, models list/promote, retrain."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from triage.cli import _sessions, _settings, config_option, deps_for, friendly, main, models_option
+from triage.errors import ConfigError
+
+if TYPE_CHECKING:
+    from triage.config import Settings
+    from triage.services.classify import ClassifiedFile
+
+
+@main.group()
+def corpus() -> None:
+    """Commands for the labelled training corpus."""
+
+
+@corpus.command("check")
+@click.option("--corpus", "root", default="models/corpus", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="The corpus folder (labels.csv + .eml).")
+@click.option("--cosine", default=0.8, show_default=True, help="Flag pairs at least this TF-IDF-similar.")
+@click.option("--ngram", default=14, show_default=True, help="Flag pairs sharing this many words in a row.")
+@friendly
+def corpus_check(root: Path, cosine: float, ngram: int) -> None:
+    """Validate labels.csv and flag near-duplicate messages; exit 1 when anything is flagged."""
+    from collections import Counter
+
+    from triage.training.corpus import check
+
+    report = check(root, cosine=cosine, ngram=ngram)
+    combos = Counter(e.combination for e in report.examples)
+    languages = Counter(e.language or "?" for e in report.examples)
+    click.echo(f"{root}: {len(report.examples)} labelled messages")
+    for combo, count in sorted(combos.items()):
+        click.echo(f"  {combo:<28} {count:>5}")
+    click.echo("  languages: " + ", ".join(f"{k} {v}" for k, v in sorted(languages.items())))
+    for problem in report.problems:
+        click.echo(f"problem: {problem}")
+    for a, b, why in report.near_duplicates:
+        click.echo(f"near-duplicate: {a} ~ {b} ({why})")
+    if report.clean:
+        click.echo("clean: no problems, no near-duplicates")
+        return
+    click.echo(f"{len(report.problems)} problem(s), {len(report.near_duplicates)} near-duplicate pair(s)", err=True)
+    sys.exit(1)
+
+
+@main.command()
+@click.option("--corpus", "root", default="models/corpus", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="The labelled corpus folder.")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Where model versions live (default: as --models).")
+@models_option
+@click.option("--force", is_flag=True, help="Promote the new version even if a head is worse than the current one.")
+@friendly
+def train(root: Path, out: Path | None, models: Path | None, force: bool) -> None:
+    """Train a model version on the corpus, cross-validate it, and promote it unless a head got worse."""
+    from triage.training.registry import models_dir
+    from triage.training.train import train as train_model
+
+    directory = out or models_dir(models)
+    result = train_model(root, directory, force=force)
+    click.echo(f"model {result.version}: {result.card['corpus_size']} messages, "
+               f"{result.card['folds']}-fold cross-validation, {result.seconds:.1f} s")
+    for head, figures in result.card["heads"].items():
+        new, old = result.comparison[head]
+        versus = f" (current model: {old:.3f})" if old is not None else ""
+        click.echo(f"  {head:<10} accuracy {figures['accuracy']:.3f}  macro-F1 {new:.3f}{versus}  threshold "
+                   f"{figures['threshold']:.2f}: {figures['auto_share']:.0%} sure, {figures['auto_accuracy']:.1%} "
+                   "right")
+    if result.promoted:
+        click.echo(f"promoted: {directory}/CURRENT -> {result.version}")
+    else:
+        click.echo(f"not promoted: a head is worse than the current model (use --force); kept as {result.version}")
+
+
+@main.command()
+@click.option("--data", "data", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A folder with labels.csv and the .eml files.")
+@models_option
+@click.option("--version", "version", default=None, help="A model version (default: CURRENT).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly
+def evaluate(data: Path, models: Path | None, version: str | None, as_json: bool) -> None:
+    """Score a model on a labelled folder: per head accuracy, macro-F1, per-class figures, confusion."""
+    import json
+
+    from triage.training.registry import load, models_dir
+    from triage.training.train import evaluate as evaluate_model
+
+    results = evaluate_model(data, load(models_dir(models), version))
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False))
+        return
+    click.echo(f"model {results['model_version']} on {data}: {results['messages']} messages")
+    for head, r in results["heads"].items():
+        click.echo(f"\n{head}: accuracy {r['accuracy']:.3f}, macro-F1 {r['macro_f1']:.3f}; at threshold "
+                   f"{r['threshold']:.2f}: {r['auto_share']:.0%} sure, {r['auto_accuracy']:.1%} of those right")
+        for cls, m in r["per_class"].items():
+            click.echo(f"  {cls:<10} precision {m['precision']:.3f}  recall {m['recall']:.3f}  n={m['support']}")
+        click.echo("  confusion (rows true, columns predicted: " + ", ".join(r["classes"]) + ")")
+        for cls, line in zip(r["classes"], r["confusion"], strict=True):
+            click.echo(f"    {cls:<10} " + " ".join(f"{v:>5}" for v in line))
+    click.echo(f"\nauto-filed: {results['auto_filed_share']:.0%} of messages, all three heads right on "
+               f"{results['auto_filed_all_heads_right']:.1%} of those")
+    if "screen" in results:
+        sc = results["screen"]
+        click.echo(f"machine mail: {sc['machine_messages']} messages, {sc['machine_caught']:.0%} caught by the "
+                   f"screen; human mail flagged as machine: {sc['human_flagged_as_machine']:.1%}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@config_option
+@click.option("--organisation", "org_id", default=None, metavar="ID",
+              help="The organisation whose addresses mark a forward as staff's (needed if the config has several).")
+@models_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@friendly
+def classify(files: tuple[Path, ...], config_path: Path, org_id: str | None, models: Path | None,
+             as_json: bool) -> None:
+    """Classify .eml files as the daemon would: labels, confidences, language, complainant, review or not.
+
+    Forwards by the organisation's own addresses are unwrapped: the original is classified. Without
+    a config file (only when --config is not given) nobody's forward is unwrapped."""
+    from triage.services.classify import classify_files, classify_files_without_config
+    from triage.training.registry import models_dir
+
+    if not config_path.exists() and _is_default(click.get_current_context(), "config_path"):
+        rows = classify_files_without_config(models_dir(models), files)
+        click.echo(f"triage: note: no {config_path}: forwards by staff were not unwrapped (pass --config)", err=True)
+    else:
+        settings = _settings(config_path)
+        rows = classify_files(deps_for(settings, models, database=False), _organisation_id(settings, org_id), files)
+    for row in rows:
+        click.echo(_classified_json(row) if as_json else _classified_line(row))
+
+
+def _is_default(ctx: click.Context, name: str) -> bool:
+    return ctx.get_parameter_source(name) is click.core.ParameterSource.DEFAULT
+
+
+def _organisation_id(settings: Settings, org_id: str | None) -> str | None:
+    """The --organisation to use: as given; none needed when the config has one organisation."""
+    if org_id is None and len(settings.organisations) > 1:
+        raise ConfigError(f"{settings.path} has several organisations ({', '.join(sorted(settings.organisations))})"
+                          ": pass --organisation ID")
+    return org_id
+
+
+def _classified_json(row: ClassifiedFile) -> str:
+    import json
+
+    return json.dumps({"file": str(row.file), **row.labels._asdict(), "language": row.language,
+                       "confidence": row.confidence, "review": row.review, "model_version": row.model_version,
+                       "complainant": row.complainant, "disposition": row.disposition, "reason": row.reason},
+                      ensure_ascii=False)
+
+
+def _classified_line(row: ClassifiedFile) -> str:
+    labels = "/".join(row.labels)
+    if row.model_version is None:
+        return f"{row.file}: {labels} review ({row.disposition}: {row.reason})"
+    conf = " ".join(f"{h}={v:.2f}" for h, v in row.confidence.items())
+    return (f"{row.file}: {labels} lang={row.language} {conf} {'review' if row.review else 'sure'} "
+            f"complainant={row.complainant or '-'}")
+
+
+@main.group()
+def models() -> None:
+    """List and promote model versions."""
+
+
+@models.command("list")
+@models_option
+@friendly
+def models_list(models: Path | None) -> None:
+    """List model versions with their cross-validated macro-F1 per head."""
+    from triage.training.registry import current_version, models_dir, versions
+
+    directory = models_dir(models)
+    active = current_version(directory)
+    for card in versions(directory):
+        f1 = " ".join(f"{h}={r['macro_f1']:.3f}" for h, r in card.get("heads", {}).items())
+        mark = "*" if card.get("version") == active else " "
+        click.echo(f"{mark} {card.get('version')}  {card.get('created')}  n={card.get('corpus_size')}  {f1}")
+
+
+@models.command("promote")
+@click.argument("version")
+@models_option
+@friendly
+def models_promote(version: str, models: Path | None) -> None:
+    """Make VERSION the model in use (also rolls back to an older one)."""
+    from triage.training.registry import load, models_dir, promote
+
+    directory = models_dir(models)
+    load(directory, version)  # refuse to promote a model that would not load
+    promote(directory, version)
+    click.echo(f"{directory}/CURRENT -> {version}")
+
+
+@main.command()
+@config_option
+@click.option("--corpus", "root", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="The corpus (default: corpus/ in the models folder).")
+@models_option
+@friendly
+def retrain(config_path: Path, root: Path | None, models: Path | None) -> None:
+    """Train a new version on the corpus plus all staff corrections; compare it with the current
+    one on the same folds. It is not promoted: use `triage models promote VERSION`."""
+    from triage.training.registry import models_dir
+    from triage.training.retrain import retrain as run_retrain
+
+    settings = _settings(config_path)
+    directory = models_dir(models or settings.model.directory)
+    sessions = _sessions(settings)
+    result = run_retrain(sessions, root or directory / "corpus", directory)
+    click.echo(f"version {result.version}: {result.card.get('corrections_included', 0)} correction(s) included, "
+               f"{result.seconds:.0f} s")
+    for head, (new, old) in result.comparison.items():
+        click.echo(f"  {head:10} macro-F1 {new:.3f}" + (f"  (current {old:.3f})" if old is not None else ""))
+    advice = f"worse on {', '.join(result.worse)}" if result.worse else "no head worse than the current model"
+    click.echo(f"{advice}; promote it with: triage models promote {result.version}")
+
+

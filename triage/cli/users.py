@@ -1,0 +1,106 @@
+"""Review UI and account commands: serve, user add/list/disable, corrections export."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from triage.cli import _sessions, _settings, config_option, friendly, main
+from triage.errors import ConfigError
+
+
+@main.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="The port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
+@friendly
+def serve(config_path: Path, host: str, port: int, threads: int) -> None:
+    """Serve the review web UI with waitress (a production WSGI server)."""
+    settings = _settings(config_path)
+    sessions = _sessions(settings)
+    from waitress import serve as waitress_serve
+
+    from triage.web import create_app
+
+    app = create_app(settings, sessions)
+    click.echo(f"review UI on http://{host}:{port}/ (stop with Ctrl-C)", err=True)
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="klachten-triage")
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}; pass another --port") from None
+
+
+@main.group()
+def user() -> None:
+    """Accounts for the review web UI."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["staff", "admin"]), required=True, help="staff reviews; admin also "
+              "manages users and models.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of asking.")
+@config_option
+@friendly
+def user_add(name: str, role: str, password_stdin: bool, config_path: Path) -> None:
+    """Add an account (the password is asked twice, or read from stdin)."""
+    settings = _settings(config_path)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    from triage.store import users
+
+    with _sessions(settings).begin() as session:
+        users.add(session, name, password, role)
+    click.echo(f"added {role} {name}")
+
+
+@user.command("list")
+@config_option
+@friendly
+def user_list(config_path: Path) -> None:
+    """List the accounts."""
+    from triage.store import users
+
+    with _sessions(_settings(config_path))() as session:
+        for u in users.all_users(session):
+            state = "active" if u.active else "disabled"
+            last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never"
+            click.echo(f"{u.name:20} {u.role:6} {state:9} last login {last}")
+
+
+@user.command("disable")
+@click.argument("name")
+@config_option
+@friendly
+def user_disable(name: str, config_path: Path) -> None:
+    """Stop an account from logging in (its corrections stay)."""
+    from triage.store import users
+
+    with _sessions(_settings(config_path)).begin() as session:
+        users.disable(session, name)
+    click.echo(f"disabled {name}")
+
+
+@main.group()
+def corrections() -> None:
+    """Staff corrections."""
+
+
+@corrections.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@config_option
+@friendly
+def corrections_export(directory: Path, config_path: Path) -> None:
+    """Write corrected cases in the corpus format (labels.csv + mail/*.eml) for a human check."""
+    from triage.store import review
+
+    with _sessions(_settings(config_path))() as session:
+        count = review.export_corrections(session, directory)
+    click.echo(f"{count} corrected case(s) written to {directory}/ (labels.csv and mail/)")
+
+
