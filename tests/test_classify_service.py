@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from triage import config
 from triage.errors import ConfigError
 from triage.services.classify import NO_LABELS, classify_files
-from triage.services.deps import Deps
+from triage.services.deps import Deps, build
 from triage.training import registry
 from triage.training.model import Classifier
 
@@ -27,8 +27,7 @@ def classifier() -> Classifier:
 
 def _deps(tmp_path: Path, classifier: Classifier | None, top: str = "") -> Deps:
     settings = config.load(write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n', top=top))
-    return Deps(settings=settings, sessions=sessionmaker(), worker_id="test", models=ROOT / "models",
-                classifier=lambda: classifier)
+    return build(settings, sessionmaker(), models=ROOT / "models", classifier=lambda: classifier, worker_id="test")
 
 
 def test_a_staff_forward_is_classified_for_its_original_sender(tmp_path: Path, classifier: Classifier) -> None:

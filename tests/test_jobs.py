@@ -23,7 +23,7 @@ from web_site import ADMIN, ROOT
 
 from triage import config, demo
 from triage.services import jobs
-from triage.services.deps import Deps
+from triage.services.deps import Deps, build
 from triage.store import jobs as store
 from triage.store import migrate, repo, users
 from triage.store.models import AuditLog, Job
@@ -84,7 +84,8 @@ def test_a_retrain_left_running_by_a_stopped_process_is_failed_at_start_up_and_a
         stuck_id = stuck.id
         users.add(s, ADMIN[0], ADMIN[1], "admin")
     stop = threading.Event()
-    worker = threading.Thread(target=run_forever, args=(settings, sessions, stop), name="triage-run", daemon=True)
+    worker = threading.Thread(target=run_forever, args=(build(settings, sessions), stop), name="triage-run",
+                              daemon=True)
     worker.start()
     try:
         row = _wait_for(sessions, stuck_id, lambda job: job.status != "running", 30)
@@ -118,7 +119,8 @@ def _deps(tmp_path: Path, db_url: str, worker: str = "worker-a", clock: Clock | 
     settings = config.load(write_config(tmp_path, db_url, 'type = "maildir"\npath = "mail"'))
     engine = repo.open_engine(db_url)
     migrate.ensure_current(engine)
-    return Deps(settings, repo.session_factory(engine), worker, tmp_path / "models", clock=clock or Clock())
+    return build(settings, repo.session_factory(engine), models=tmp_path / "models", clock=clock or Clock(),
+                 worker_id=worker)
 
 
 def _job(deps: Deps, job_id: int) -> Job:
