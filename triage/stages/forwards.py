@@ -82,7 +82,8 @@ def parse_loose_date(value: str) -> datetime | None:
         pass
     cleaned = re.sub(r"\b(?:om|at|um)\b", " ", value, flags=re.IGNORECASE)
     try:
-        return dateparser.parse(cleaned, languages=["nl", "en", "de"], settings=_DATE_SETTINGS)
+        found: datetime | None = dateparser.parse(cleaned, languages=["nl", "en", "de"], settings=_DATE_SETTINGS)
+        return found
     except (ValueError, OverflowError, TypeError):
         return None
 

@@ -60,7 +60,7 @@ class Term:
 @lru_cache(maxsize=64)
 def _public_holidays(year: int) -> frozenset[date]:
     # "optional" adds the days the package leaves out by default, such as 5 May in most years.
-    return frozenset(holidays.NL(years=year, categories=("public", "optional")).keys())
+    return frozenset(holidays.country_holidays("NL", years=year, categories=("public", "optional")).keys())
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,10 @@ from triage import memory
 from triage.errors import ModelError
 from triage.training.features import FEATURE_VERSION
 from triage.training.model import Classifier
-from triage.training.paths import CURRENT, current_version, models_dir  # noqa: F401  (re-exported)
+from triage.training.paths import CURRENT, current_version, models_dir
+
+__all__ = ["CARD_FILE", "CURRENT", "MODEL_FILE", "ModelError", "current_version", "load", "load_for_run",
+           "major_minor", "models_dir", "promote", "save", "versions"]
 
 MODEL_FILE, CARD_FILE = "model.skops", "card.json"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "triage.training.features.")

@@ -44,9 +44,9 @@ class Data:
     def mask(self, name: str) -> np.ndarray:
         kind = self.labels["kind"]
         if name == "formality":
-            return kind == "complaint"
+            return np.asarray(kind == "complaint")
         if name == "language":
-            return self.labels["language"] != ""
+            return np.asarray(self.labels["language"] != "")
         return np.isin(kind, HUMAN)
 
     def head(self, name: str) -> tuple[np.ndarray, np.ndarray]:
