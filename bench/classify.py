@@ -83,7 +83,7 @@ def main() -> None:
     if not args.skip_training:
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
-            train.train(corpus, Path(out), force=True)
+            train.train(corpus, Path(out), train.TrainOptions(force=True))
             result["train_seconds_incl_5fold_cv"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result) if args.json else "\n".join(f"{k:>32}: {v}" for k, v in result.items()))
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from triage.config import Organisation
+from triage.config import Acknowledge, Organisation
 from triage.domain import Address, OwnAddresses, Prediction
-from triage.stages.acknowledge import Letter, compose, plan, suppression
+from triage.reasons import english
+from triage.stages.acknowledge import Letter, compose, plan, suppressed
 
 RECEIVED = datetime(2026, 3, 24, 9, 12, tzinfo=UTC)  # Tuesday 24 March 2026, 10:12 in Amsterdam
 CREATED = RECEIVED + timedelta(seconds=5)
@@ -178,7 +179,8 @@ OWN = OwnAddresses(frozenset({"klachten@lindendal.example"}), frozenset({"linden
     (Address("jan@localhost"), RECEIVED, 0, "not an address we can deliver to"),
 ])
 def test_suppression(recipient: Address | None, received: datetime, today: int, why: str) -> None:
-    reason = suppression(recipient, OWN, received, NOW, 7, today, 3)
+    why_not = suppressed(recipient, OWN, received, NOW, Acknowledge(max_age_days=7, per_recipient_per_day=3), today)
+    reason = english(why_not) if why_not else ""
     assert (why in reason) if why else reason == ""
 
 

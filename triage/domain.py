@@ -213,6 +213,7 @@ class Rendered:
 
     message_id: str
     sender: str  # the From address, also the envelope sender (bounces come back to us)
+    nonce: int = 0  # 0: the first acknowledgement of the case; 1, 2, ...: corrected ones
     subject: str = ""
     raw: bytes | None = None
     failed: Reason | None = None

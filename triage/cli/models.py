@@ -62,10 +62,11 @@ def corpus_check(root: Path, cosine: float, ngram: int) -> None:
 def train(root: Path, out: Path | None, models: Path | None, force: bool) -> None:
     """Train a model version on the corpus, cross-validate it, and promote it unless a head got worse."""
     from triage.training.registry import models_dir
+    from triage.training.train import TrainOptions
     from triage.training.train import train as train_model
 
     directory = out or models_dir(models)
-    result = train_model(root, directory, force=force)
+    result = train_model(root, directory, TrainOptions(force=force))
     click.echo(f"model {result.version}: {result.card['corpus_size']} messages, "
                f"{result.card['folds']}-fold cross-validation, {result.seconds:.1f} s")
     for head, figures in result.card["heads"].items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,6 +17,11 @@ class Fetched:
     uid: str
     raw: bytes
     internaldate: datetime | None  # arrival in the mailbox, tz-aware
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The content's identity (with the mailbox's UID, the other half of a message's)."""
+        return hashlib.sha256(self.raw).hexdigest()
 
 
 class Mailbox(Protocol):

@@ -85,7 +85,7 @@ def _ids(settings: Settings) -> str:
 
 def _no_case(reference: str) -> None:
     """A store without cases: a reply naming a case reference is classified as new mail."""
-    return None
+    return
 
 
 def _classify(paths: Sequence[Path], ctx: Context) -> list[ClassifiedFile]:

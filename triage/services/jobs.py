@@ -159,7 +159,7 @@ class _Lease:
 
     def progress(self, percent: int, message: str) -> None:
         if self.stop.is_set() or self.lost:
-            raise Stopped()
+            raise Stopped
         self._renew(percent, message)
 
     def _beat(self) -> None:

@@ -147,8 +147,8 @@ def decide(deps: Deps, org: Organisation, fetched: list[Fetched]) -> list[Outcom
     """The batch's outcomes, decided together; None for content the organisation has already
     (its record is a duplicate, nothing to decide). Reads only: thread lookups, the rate limit."""
     with deps.sessions() as session:
-        known = repo.known_shas(session, org.id, [sha256(f.raw) for f in fetched])
-        todo = [f for f in fetched if sha256(f.raw) not in known]
+        known = repo.known_shas(session, org.id, [f.sha256 for f in fetched])
+        todo = [f for f in fetched if f.sha256 not in known]
         ctx = context(deps, org, session)
         drafts = process_many([f.raw for f in todo], ctx, [f.internaldate or ctx.now for f in todo])
     decided = dict(zip((f.uid for f in todo), drafts, strict=True))
@@ -158,19 +158,19 @@ def decide(deps: Deps, org: Organisation, fetched: list[Fetched]) -> list[Outcom
 def handle(deps: Deps, place: Place, fetched: Fetched, outcome: Outcome | None = None) -> filing.Filed:
     """Commit the record of one fetched message (one transaction), processing it unless its
     `outcome` was decided with its batch."""
-    digest, now = sha256(fetched.raw), deps.clock()
+    now = deps.clock()
     with deps.sessions.begin() as session:
-        first = repo.first_by_sha(session, place.org.id, digest)
+        first = repo.first_by_sha(session, place.org.id, fetched.sha256)
         if first is not None and first.moved_at is None and (first.mailbox, first.uidvalidity) != (
                 place.key, place.uidvalidity):
             filed = filing.reidentify(session, first, place, fetched.uid, now)
         elif first is not None:
-            filed = filing.file_duplicate(session, place, fetched, digest, first, now)
+            filed = filing.file_duplicate(session, place, fetched, first, now)
         else:
             if outcome is None:
                 ctx = context(deps, place.org, session)
                 outcome = process(fetched.raw, ctx, fetched.internaldate or now)
-            filed = filing.file_new(session, place, fetched, digest, outcome, writer(place.org, outcome, now), now)
+            filed = filing.file_new(session, place, fetched, outcome, writer(place.org, outcome, now), now)
     filed.log(log)
     return filed
 

@@ -78,7 +78,7 @@ def send_corrected_ack(session: Session, deps: Deps, org: Organisation, case: Ca
     ack = AckPlan(template=f"{plan.language}/{plan.template}", due=plan.due, recipient=recipient, suppressed=None,
                   plan=plan, letter=letter)
     rendered = acknowledge(org, ack, case.reference, now, nonce)
-    return acks.write(session, case.organisation, case, ack, rendered, now, nonce=nonce, actor=user)
+    return acks.write(session, case, ack, rendered, now, actor=user)
 
 
 def replay(session: Session, deps: Deps, message_id: int, user: str) -> None:

@@ -23,9 +23,9 @@ from pathlib import Path
 from babel.dates import format_date
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
-from triage.config import Organisation
+from triage.config import Acknowledge, Organisation
 from triage.domain import AckPlan, Address, OwnAddresses, Prediction, Rendered, Resolved, ack_message_id
-from triage.reasons import Code, Reason, english, reason
+from triage.reasons import Code, Reason, reason
 from triage.stages.parse import one_line
 from triage.stages.screen import is_machine_address
 from triage.stages.terms import AMSTERDAM, Term, due_date, extended, receipt_day
@@ -103,8 +103,9 @@ def deliverable(addr: str) -> bool:
 
 
 def suppressed(recipient: Address | None, own: OwnAddresses, received: datetime, now: datetime,
-               max_age_days: float, sent_to_recipient_today: int, per_day: int) -> Reason | None:
-    """Why no acknowledgement may go to `recipient`; None when one may."""
+               limits: Acknowledge, sent_to_recipient_today: int) -> Reason | None:
+    """Why no acknowledgement may go to `recipient` (`limits`: the organisation's backlog age and
+    per-recipient limit); None when one may."""
     if recipient is None:
         return reason(Code.NO_RECIPIENT)
     if not deliverable(recipient.addr):
@@ -113,18 +114,11 @@ def suppressed(recipient: Address | None, own: OwnAddresses, received: datetime,
         return reason(Code.OWN_ADDRESS, address=recipient.addr)
     if is_machine_address(recipient.addr):
         return reason(Code.MACHINE_ADDRESS, address=recipient.addr)
-    if now - received > timedelta(days=max_age_days):
-        return reason(Code.BACKLOG, received=f"{received:%Y-%m-%d}", days=max_age_days)
-    if sent_to_recipient_today >= per_day:
+    if now - received > timedelta(days=limits.max_age_days):
+        return reason(Code.BACKLOG, received=f"{received:%Y-%m-%d}", days=limits.max_age_days)
+    if sent_to_recipient_today >= limits.per_recipient_per_day:
         return reason(Code.RATE_LIMITED, count=sent_to_recipient_today, address=recipient.addr)
     return None
-
-
-def suppression(recipient: Address | None, own: OwnAddresses, received: datetime, now: datetime,
-                max_age_days: float, sent_to_recipient_today: int, per_day: int) -> str:
-    """`suppressed` as English text; empty when an acknowledgement may go out."""
-    why = suppressed(recipient, own, received, now, max_age_days, sent_to_recipient_today, per_day)
-    return english(why) if why else ""
 
 
 def decide(org: Organisation, resolved: Resolved, prediction: Prediction | None, received: datetime,
@@ -136,8 +130,7 @@ def decide(org: Organisation, resolved: Resolved, prediction: Prediction | None,
     if not org.acknowledge.enabled:
         why: Reason | None = reason(Code.ACKS_OFF)
     else:
-        why = suppressed(recipient, org.own(), received, now, org.acknowledge.max_age_days, recent,
-                         org.acknowledge.per_recipient_per_day)
+        why = suppressed(recipient, org.own(), received, now, org.acknowledge, recent)
     letter = None
     if recipient is not None:
         forwarded = resolved.forwarded_by is not None
@@ -154,13 +147,13 @@ def render(org: Organisation, ack: AckPlan, reference: str, now: datetime, nonce
     cannot be written (hostile input, a broken override template) is a reason, not an exception."""
     message_id, sender = ack_message_id(reference, sender_domain(org), str(nonce)), org.ack_from()
     if ack.letter is None or ack.suppressed is not None:
-        return Rendered(message_id, sender)
+        return Rendered(message_id, sender, nonce)
     try:
         message = compose(org, replace(ack.letter, reference=reference), ack.plan, now, nonce)
-        return Rendered(message_id, sender, str(message["Subject"])[:2000], message.as_bytes())
+        return Rendered(message_id, sender, nonce, str(message["Subject"])[:2000], message.as_bytes())
     except Exception as exc:  # must not stop the poll: recorded as a failed acknowledgement
         error = f"{type(exc).__name__}: {exc}"
-        return Rendered(message_id, sender, failed=reason(Code.RENDER_FAILED, error=error))
+        return Rendered(message_id, sender, nonce, failed=reason(Code.RENDER_FAILED, error=error))
 
 
 @lru_cache(maxsize=32)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from triage.domain import Resolved, Screening
+from triage.domain import Mail, Resolved, Screening
 from triage.reasons import Code, reason
 
 _MACHINE_LOCALPART = re.compile(
@@ -36,30 +36,39 @@ def is_machine_address(addr: str) -> bool:
     return bool(_MACHINE_LOCALPART.match(addr.partition("@")[0]))
 
 
-def _header_reason(resolved: Resolved) -> str:
-    mail = resolved.mail
+def _auto_reply(mail: Mail) -> str:
+    """RFC 3834 Auto-Submitted, and the X- headers that mail servers and clients use instead."""
     auto = mail.header("auto-submitted").strip().lower()
     if auto and not auto.startswith("no"):
         return f"auto-submitted: {auto.split(';')[0]}"
     if mail.has_header("x-autoreply") or mail.has_header("x-autorespond"):
         return "x-autoreply"
     suppress = mail.header("x-auto-response-suppress").strip()
-    if suppress:
-        return f"x-auto-response-suppress: {suppress}"
+    return f"x-auto-response-suppress: {suppress}" if suppress else ""
+
+
+def _bulk(mail: Mail) -> str:
+    """Bulk and list mail: Precedence, List-Id, or a list's unsubscribe and post addresses."""
     precedence = mail.header("precedence").strip().lower()
     if precedence in _PRECEDENCE:
         return f"precedence: {precedence}"
     if mail.has_header("list-id"):
         return f"list: {mail.header('list-id')[:80]}"
-    if mail.has_header("list-unsubscribe") and mail.has_header("list-post"):
-        return "list: list-post"
+    return "list: list-post" if mail.has_header("list-unsubscribe") and mail.has_header("list-post") else ""
+
+
+def _delivery_report(mail: Mail) -> str:
+    """A delivery status notification (RFC 3464) or a server's own bounce header."""
     content_type = mail.header("content-type").lower()
     if mail.content_type == "multipart/report" or "report-type=delivery-status" in content_type:
         report = re.search(r"report-type=\"?([\w-]+)", content_type)
         return f"dsn: {report.group(1) if report else 'multipart/report'}"
-    if mail.has_header("x-failed-recipients"):
-        return "dsn: x-failed-recipients"
-    return ""
+    return "dsn: x-failed-recipients" if mail.has_header("x-failed-recipients") else ""
+
+
+def _header_reason(resolved: Resolved) -> str:
+    """The first header rule that marks the message as written by a machine, as 'rule: detail'."""
+    return next((found for rule in (_auto_reply, _bulk, _delivery_report) if (found := rule(resolved.mail))), "")
 
 
 def screen(resolved: Resolved) -> Screening:

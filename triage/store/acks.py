@@ -41,11 +41,12 @@ def recent_counts(session: Session, recipients: set[str], now: datetime) -> dict
     return counts
 
 
-def write(session: Session, organisation: str, case: Case, ack: AckPlan, rendered: Rendered, now: datetime,
-          nonce: int = 0, actor: str = "worker") -> Acknowledgement:
+def write(session: Session, case: Case, ack: AckPlan, rendered: Rendered, now: datetime,
+          actor: str = "worker") -> Acknowledgement:
     """One acknowledgement row of a case, as decided: pending with its bytes, suppressed or failed
     with the reason. A pending row wakes the listening workers' send jobs at commit."""
     status, why = ack.status(rendered)
+    organisation, nonce = case.organisation, rendered.nonce
     row = Acknowledgement(organisation=organisation, case_id=case.id, nonce=nonce, status=status.value,
                           reason=english(why) if why else "", reasons=[why.stored()] if why else [],
                           recipient=ack.recipient.addr[:320] if ack.recipient and ack.letter else "",

@@ -99,7 +99,7 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, 
         return ""
     case = _open_case(session, org, msg, r, outcome.case)
     if outcome.ack is not None and write is not None:
-        acks.write(session, org.id, case, outcome.ack, write(case.reference), now=msg.fetched_at)
+        acks.write(session, case, outcome.ack, write(case.reference), msg.fetched_at)
     return case.reference
 
 
@@ -126,20 +126,19 @@ def _filed(msg: Message, reference: str) -> Filed:
                  complainant=msg.complainant or "", subject=msg.subject)
 
 
-def _new_message(org: Organisation, key: str, uidvalidity: int, fetched: Fetched, digest: str,
-                 now: datetime) -> Message:
-    return Message(organisation=org.id, mailbox=key, uidvalidity=uidvalidity, uid=fetched.uid, sha256=digest,
+def _new_message(org: Organisation, key: str, uidvalidity: int, fetched: Fetched, now: datetime) -> Message:
+    return Message(organisation=org.id, mailbox=key, uidvalidity=uidvalidity, uid=fetched.uid, sha256=fetched.sha256,
                    size=len(fetched.raw), received_at=fetched.internaldate or now, fetched_at=now, attempts=0,
                    details={}, message_id="", subject="", text="", new_text="", reason="", error="")
 
 
-def file_new(session: Session, place: Place, fetched: Fetched, digest: str, outcome: Outcome,
+def file_new(session: Session, place: Place, fetched: Fetched, outcome: Outcome,
              write: AckWriter, now: datetime) -> Filed:
     """Record a new message and, from its outcome, its case and acknowledgement (`write` renders
     the acknowledgement once the case has its reference)."""
     org = place.org
-    repo.save_blob(session, digest, fetched.raw)
-    msg = _new_message(org, place.key, place.uidvalidity, fetched, digest, now)
+    repo.save_blob(session, fetched.sha256, fetched.raw)
+    msg = _new_message(org, place.key, place.uidvalidity, fetched, now)
     session.add(msg)
     reference = _apply(session, org, msg, outcome, write)
     session.flush()
@@ -153,10 +152,10 @@ def file_new(session: Session, place: Place, fetched: Fetched, digest: str, outc
     return _filed(msg, reference)
 
 
-def file_duplicate(session: Session, place: Place, fetched: Fetched, digest: str, first: Message,
+def file_duplicate(session: Session, place: Place, fetched: Fetched, first: Message,
                    now: datetime) -> Filed:
     org = place.org
-    msg = _new_message(org, place.key, place.uidvalidity, fetched, digest, now)
+    msg = _new_message(org, place.key, place.uidvalidity, fetched, now)
     reference = first.case.reference if first.case else ""
     msg.disposition = Disposition.DUPLICATE.value
     why = reason(Code.DUPLICATE, of=first.id, reference=reference)

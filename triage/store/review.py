@@ -129,7 +129,7 @@ def counts(session: Session, f: Filters) -> dict[str, dict[str, int]]:
             g = Filters(**{**f.__dict__, head: value})
             out[head][value] = _count(session, _case_query(g))
     orgs = session.execute(select(Case.organisation, func.count()).group_by(Case.organisation)).all()
-    out["organisation"] = {org: n for org, n in orgs}
+    out["organisation"] = {str(org): int(n) for org, n in orgs}
     return out
 
 

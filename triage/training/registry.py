@@ -64,10 +64,7 @@ def promote(directory: Path, version: str) -> None:
 
 
 def versions(directory: Path) -> list[dict[str, Any]]:
-    cards = []
-    for card in sorted(directory.glob(f"*/{CARD_FILE}")):
-        cards.append(json.loads(card.read_text(encoding="utf-8")))
-    return cards
+    return [json.loads(card.read_text(encoding="utf-8")) for card in sorted(directory.glob(f"*/{CARD_FILE}"))]
 
 
 def load(directory: Path, version: str | None = None) -> Classifier:

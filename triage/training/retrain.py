@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from triage.store import review
 from triage.training import registry
 from triage.training.model import Classifier
-from triage.training.train import TrainResult, train
+from triage.training.train import TrainOptions, TrainResult, train
 
 
 def retrain(sessions: sessionmaker[Session], corpus: Path, models: Path,
@@ -36,8 +36,9 @@ def retrain(sessions: sessionmaker[Session], corpus: Path, models: Path,
             counts = {seen: review.export_corrections(session, seen, upto=upto),
                       new: review.export_corrections(session, new, since=upto)}
         extra = [folder for folder, n in counts.items() if n]
-        return train(corpus, models, extra=extra, promote=False, progress=progress,
-                     unseen=[new] if counts[new] else [], card_extra={"corrections_upto": last}, current=current)
+        options = TrainOptions(extra=extra, promote=False, progress=progress, unseen=[new] if counts[new] else [],
+                               card_extra={"corrections_upto": last}, current=current)
+        return train(corpus, models, options)
 
 
 def comparison(result: TrainResult) -> list[dict[str, Any]]:

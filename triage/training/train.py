@@ -22,6 +22,7 @@ from triage.training.features import rows
 from triage.training.model import (
     HEADS,
     Classifier,
+    HeadReport,
     compact,
     cross_validate,
     make_classifier,
@@ -91,31 +92,69 @@ class TrainResult:
     worse: list[str] = field(default_factory=list)  # heads on which the new version scored lower
 
 
-def train(root: Path, models: Path, force: bool = False, version: str | None = None, extra: Sequence[Path] = (),
-          promote: bool = True, progress: Callable[[int, str], None] | None = None,
-          unseen: Sequence[Path] = (), card_extra: dict[str, Any] | None = None,
-          current: Classifier | None = None) -> TrainResult:
+@dataclass(frozen=True)
+class TrainOptions:
+    """How to train: `force` promotes even when a head is worse; `promote` False leaves the choice
+    to an administrator; `extra` folders (staff corrections in the corpus format) are trained on
+    with the corpus, `unseen` ones are withheld from the current version in the comparison;
+    `current` is the current version when the caller has loaded it already."""
+
+    force: bool = False
+    version: str | None = None
+    extra: Sequence[Path] = ()
+    promote: bool = True
+    progress: Callable[[int, str], None] | None = None
+    unseen: Sequence[Path] = ()
+    card_extra: dict[str, Any] = field(default_factory=dict)
+    current: Classifier | None = None
+
+
+Comparison = dict[str, tuple[float, float | None]]
+
+
+def train(root: Path, models: Path, options: TrainOptions | None = None) -> TrainResult:
     """Cross-validate, fit and save a new version; promote it when no head is worse than the current
     model on the same folds (or `force`), unless `promote` is False (the admin decides later).
 
-    `extra` folders (staff corrections in the corpus format) are trained on with the corpus. On
-    each fold the current version's pipeline is trained without the `unseen` folders (corrections
-    made since it was trained) and the new one with them, and both are scored on the same held-out
-    rows: the comparison says whether the corrections (and any change in the code) helped.
-    `current` is the current version if the caller has already loaded it."""
+    On each fold the current version's pipeline is trained without the `unseen` folders
+    (corrections made since it was trained) and the new one with them, and both are scored on the
+    same held-out rows: the comparison says whether the corrections (and any change in the code)
+    helped."""
+    opts = options or TrainOptions()
     started = time.perf_counter()
-    report_progress = progress or (lambda _percent, _message: None)
-    report_progress(2, "reading the corpus")
-    data = read(root, extra, unseen)
-    corrections = len(data.examples) - data.from_root
-    if current is None:
-        try:
-            current = registry.load(models)
-        except registry.ModelError:
-            current = None
+    progress = opts.progress or (lambda _percent, _message: None)
+    progress(2, "reading the corpus")
+    data = read(root, opts.extra, opts.unseen)
+    current = opts.current if opts.current is not None else _current(models)
+    reports, comparison = _cross_validate(data, current, progress)
+    progress(88, "fitting the new version on all messages")
+    classifier = _fit(data, {h: r.threshold for h, r in reports.items()})
+    worse = [h for h, (new, old) in comparison.items() if old is not None and new < old - 1e-9]
+    version = opts.version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    card = _card(root, data, reports, current, worse, opts.card_extra)
+    progress(96, "saving the new version")
+    registry.save(classifier, models, version, card)
+    promoted = opts.promote and (opts.force or not worse)
+    if promoted:
+        registry.promote(models, version)
+    progress(100, "done")
+    return TrainResult(version, card, promoted, comparison, time.perf_counter() - started, worse)
+
+
+def _current(models: Path) -> Classifier | None:
+    try:
+        return registry.load(models)
+    except registry.ModelError:
+        return None
+
+
+def _cross_validate(data: Data, current: Classifier | None,
+                    progress: Callable[[int, str], None]) -> tuple[dict[str, HeadReport], Comparison]:
+    """Per head, the new pipeline's cross-validated report, and its macro-F1 beside the current
+    version's on the same folds."""
     reports, comparison = {}, {}
     for n, head in enumerate(HEADS):
-        report_progress(5 + 20 * n, f"cross-validating the {head} head against the current model")
+        progress(5 + 20 * n, f"cross-validating the {head} head against the current model")
         x, y = data.head(head)
         classes = sorted(set(y))
         predicted, confidence = cross_validate(make_pipeline, x, y)
@@ -126,17 +165,24 @@ def train(root: Path, models: Path, force: bool = False, version: str | None = N
                                                 withhold=data.unseen[data.mask(head)])
             old = report(y, old_pred, old_conf, classes).macro_f1
         comparison[head] = (reports[head].macro_f1, old)
-    report_progress(88, "fitting the new version on all messages")
+    return reports, comparison
+
+
+def _fit(data: Data, thresholds: dict[str, float]) -> Classifier:
+    """The new version fitted on every message: shared features, one classifier per head."""
     human = np.isin(data.labels["kind"], HUMAN)
     features = compact(make_features().fit(data.x[human]))
     heads = {}
     for head in HEADS:
         x, y = data.head(head)
         heads[head] = make_classifier().fit(features.transform(x), y)
-    worse = [h for h, (new, old) in comparison.items() if old is not None and new < old - 1e-9]
-    version = version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    thresholds = {h: r.threshold for h, r in reports.items()}
-    card: dict[str, Any] = {
+    return Classifier(features=features, heads=heads, thresholds=thresholds)
+
+
+def _card(root: Path, data: Data, reports: dict[str, HeadReport], current: Classifier | None, worse: list[str],
+          extra: dict[str, Any]) -> dict[str, Any]:
+    corrections = len(data.examples) - data.from_root
+    return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "corpus": str(root),
@@ -145,19 +191,11 @@ def train(root: Path, models: Path, force: bool = False, version: str | None = N
         "corrections_included": corrections,
         "folds": 5,
         "heads": {h: r.as_dict() for h, r in reports.items()},
-        "thresholds": thresholds,
+        "thresholds": {h: r.threshold for h, r in reports.items()},
         "compared_with": current.version if current else None,
         "worse": worse,
-        **(card_extra or {}),
+        **extra,
     }
-    classifier = Classifier(features=features, heads=heads, thresholds=thresholds)
-    report_progress(96, "saving the new version")
-    registry.save(classifier, models, version, card)
-    promoted = promote and (force or not worse)
-    if promoted:
-        registry.promote(models, version)
-    report_progress(100, "done")
-    return TrainResult(version, card, promoted, comparison, time.perf_counter() - started, worse)
 
 
 def evaluate(root: Path, classifier: Classifier) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from triage.store import users as accounts
 from triage.training import registry
 from triage.web import words
 from triage.web.auth import login_required
-from triage.web.charts import line_chart
+from triage.web.charts import Axis, line_chart
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -35,12 +35,11 @@ def _deps() -> Deps:
 
 def _versions(models: Path) -> list[dict[str, Any]]:
     active = registry.current_version(models)
-    out = []
-    for card in registry.versions(models):
-        out.append({"version": card.get("version"), "active": card.get("version") == active,
-                    "created": card.get("created", ""), "corpus_size": card.get("corpus_size"),
-                    "corrections_included": card.get("corrections_included", 0), "heads": card.get("heads", {}),
-                    "worse": card.get("worse", []), "compared_with": card.get("compared_with")})
+    out = [{"version": card.get("version"), "active": card.get("version") == active,
+            "created": card.get("created", ""), "corpus_size": card.get("corpus_size"),
+            "corrections_included": card.get("corrections_included", 0), "heads": card.get("heads", {}),
+            "worse": card.get("worse", []), "compared_with": card.get("compared_with")}
+           for card in registry.versions(models)]
     return sorted(out, key=lambda v: str(v["version"]))
 
 
@@ -71,10 +70,10 @@ def models() -> str:
     metrics = {words.HEADS[h]: [v["heads"].get(h, {}).get("macro_f1") for v in versions] for h in review.LABELS}
     low = min([m for values in metrics.values() for m in values if m is not None] or [0.5])
     metrics_svg = line_chart("Macro-F1 per versie", [_short(str(v["version"])) for v in versions], metrics,
-                             low=max(0.0, round(low - 0.05, 1)), high=1.0)
+                             Axis(low=max(0.0, round(low - 0.05, 1)), high=1.0))
     corrected = {c.id for c in review.corrected_cases(g.db)}
     weeks, shares = _auto_share_per_week()
-    auto_svg = line_chart("Automatisch ingedeeld per week", weeks, {"automatisch": shares}, percent=True)
+    auto_svg = line_chart("Automatisch ingedeeld per week", weeks, {"automatisch": shares}, Axis(percent=True))
     return render_template("web/models.html", versions=versions, metrics_svg=metrics_svg, auto_svg=auto_svg,
                            job=jobs.latest_job(_deps(), jobs.RETRAIN), corrections=len(corrected))
 

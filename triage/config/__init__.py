@@ -6,186 +6,22 @@ Relative paths in the file are taken relative to the file's own folder.
 
 from __future__ import annotations
 
-import email.utils
 import os
-import ssl
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from triage.domain import OwnAddresses
+from triage.config.organisation import Acknowledge, Folders, Organisation, Terms
+from triage.config.servers import Database, ImapMailbox, MaildirMailbox, Smtp, _Strict, tls_context
 from triage.errors import ConfigError
-from triage.stages.terms import Calendar, Term
+
+__all__ = ["DEFAULT_CONFIG", "Acknowledge", "Database", "Folders", "ImapMailbox", "Logging", "MaildirMailbox",
+           "Model", "Organisation", "Outbox", "Parsing", "Processing", "Settings", "Smtp", "Terms", "Web",
+           "check_secrets", "load", "parse", "tls_context"]
 
 DEFAULT_CONFIG = "triage.toml"
-
-
-def tls_context(verify_certificate: bool) -> ssl.SSLContext:
-    """The TLS context for an IMAP or SMTP connection; `verify_certificate = false` (a test server,
-    a self-signed certificate) turns off the hostname and certificate checks."""
-    context = ssl.create_default_context()
-    if not verify_certificate:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ImapMailbox(_Strict):
-    type: Literal["imap"]
-    host: str
-    port: int | None = None
-    security: Literal["tls", "starttls", "none"] = "tls"
-    user: str
-    password_env: str
-    folder: str = "INBOX"
-    batch_size: Annotated[int, Field(ge=1, le=5000)] = 200
-    timeout: Annotated[float, Field(gt=0)] = 30.0
-    verify_certificate: bool = True
-    # Wait for new mail with IMAP IDLE where the server has it, and poll at once when it comes;
-    # the IDLE command is re-issued every idle_renew seconds (servers drop it after 29 minutes).
-    idle: bool = True
-    idle_renew: Annotated[float, Field(ge=10, le=1700)] = 600.0
-
-    @property
-    def effective_port(self) -> int:
-        if self.port:
-            return self.port
-        return 993 if self.security == "tls" else 143
-
-    def password(self) -> str:
-        value = os.environ.get(self.password_env)
-        if value is None:
-            raise ConfigError(
-                f"environment variable {self.password_env} is not set "
-                f"(it holds the IMAP password for {self.user}@{self.host})"
-            )
-        return value
-
-    def describe(self) -> str:
-        return f"imap://{self.user}@{self.host}:{self.effective_port}/{self.folder}"
-
-
-class MaildirMailbox(_Strict):
-    type: Literal["maildir"]
-    path: Path
-    batch_size: Annotated[int, Field(ge=1, le=5000)] = 200
-
-    def describe(self) -> str:
-        return f"maildir:{self.path}"
-
-
-Mailbox = Annotated[ImapMailbox | MaildirMailbox, Field(discriminator="type")]
-
-
-class Folders(_Strict):
-    filed: str = "Triage/Filed"
-    review: str = "Triage/Review"
-    ignored: str = "Triage/Ignored"
-    quarantine: str = "Triage/Quarantine"
-
-
-def _term(value: str) -> str:
-    Term.parse(value)  # raises ValueError with what to write instead
-    return value
-
-
-TermText = Annotated[str, AfterValidator(_term)]
-
-
-class Terms(_Strict):
-    """Handling terms per class (LABELS.md defaults) and extra days off beyond the public holidays."""
-
-    formal_complaint: TermText = "6 weeks"
-    formal_extension: TermText = "4 weeks"
-    informal_complaint: TermText = "10 working days"
-    question: TermText = "5 working days"
-    extra_holidays: tuple[date, ...] = ()
-
-    def term(self, name: str) -> Term:
-        return Term.parse(getattr(self, name))
-
-    def calendar(self) -> Calendar:
-        return Calendar.with_extra(self.extra_holidays)
-
-
-class Acknowledge(_Strict):
-    """The acknowledgement mail: sender, contact, where to turn afterwards, limits."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    enabled: bool = True
-    from_: str | None = Field(default=None, alias="from")  # default: the first of `addresses`
-    reply_to: str | None = None
-    contact_name: str = ""
-    contact_phone: str = ""
-    contact_email: str = ""
-    handler: str = ""  # who handles formal complaints; empty: "a colleague who was not involved"
-    appeal_name: str = "de Nationale ombudsman"
-    appeal_name_en: str = "the National Ombudsman"
-    appeal_url: str = "https://www.nationaleombudsman.nl"
-    templates: Path | None = None  # a folder with nl/… and en/… templates that override ours
-    max_age_days: Annotated[float, Field(gt=0)] = 7.0  # older mail (a backlog) is filed, not acknowledged
-    per_recipient_per_day: Annotated[int, Field(ge=1)] = 3
-
-    @field_validator("from_", "reply_to")
-    @classmethod
-    def _address(cls, value: str | None) -> str | None:
-        if value is not None and "@" not in email.utils.parseaddr(value)[1]:
-            raise ValueError(f"{value!r} is not an e-mail address (write 'Name <klachten@example.nl>')")
-        return value
-
-
-class Organisation(_Strict):
-    id: str = ""  # filled from the table key
-    name: str
-    reference_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,9}$")] = "KL"
-    addresses: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-    poll_interval: Annotated[float, Field(ge=1)] = 60.0
-    mailbox: Mailbox
-    folders: Folders = Folders()
-    terms: Terms = Terms()
-    acknowledge: Acknowledge = Acknowledge()
-
-    @model_validator(mode="after")
-    def _sender(self) -> Organisation:
-        if self.acknowledge.enabled and not self.ack_from():
-            raise ValueError("acknowledge.from is missing: set it, or list the organisation's address under "
-                             "addresses, or set acknowledge.enabled = false")
-        return self
-
-    def ack_from(self) -> str:
-        """The From of acknowledgements: configured, else the organisation's first address."""
-        if self.acknowledge.from_:
-            return self.acknowledge.from_
-        if self.addresses:
-            return email.utils.formataddr((self.name, self.addresses[0]))
-        if isinstance(self.mailbox, ImapMailbox) and "@" in self.mailbox.user:  # the klachten@ mailbox itself
-            return email.utils.formataddr((self.name, self.mailbox.user.lower()))
-        return ""
-
-    @field_validator("addresses", "domains")
-    @classmethod
-    def _lower(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(v.strip().lower() for v in values)
-
-    def own(self) -> OwnAddresses:
-        """Our addresses and domains, as the stages need them."""
-        addresses = set(self.addresses)
-        for value in (self.acknowledge.from_, self.acknowledge.reply_to):  # our own mail must never loop
-            if value:
-                addresses.add(email.utils.parseaddr(value)[1].lower())
-        return OwnAddresses(frozenset(addresses), frozenset(self.domains))
-
-
-class Database(_Strict):
-    url: str = "sqlite:///triage.db"
 
 
 class Parsing(_Strict):
@@ -203,34 +39,6 @@ class Processing(_Strict):
 class Model(_Strict):
     # The models folder (versions + CURRENT). Unset: ./models, else the one beside the package.
     directory: Path | None = None
-
-
-class Smtp(_Strict):
-    host: str
-    port: int | None = None
-    security: Literal["tls", "starttls", "none"] = "starttls"
-    user: str | None = None
-    password_env: str | None = None
-    timeout: Annotated[float, Field(gt=0)] = 30.0
-    verify_certificate: bool = True
-
-    @property
-    def effective_port(self) -> int:
-        if self.port:
-            return self.port
-        return {"tls": 465, "starttls": 587, "none": 25}[self.security]
-
-    def password(self) -> str | None:
-        if not self.password_env:
-            return None
-        value = os.environ.get(self.password_env)
-        if value is None:
-            raise ConfigError(f"environment variable {self.password_env} is not set "
-                              f"(it holds the SMTP password for {self.user}@{self.host})")
-        return value
-
-    def describe(self) -> str:
-        return f"smtp://{self.user + '@' if self.user else ''}{self.host}:{self.effective_port} ({self.security})"
 
 
 class Outbox(_Strict):

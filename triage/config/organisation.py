@@ -1,0 +1,114 @@
+"""One organisation: its mailbox, folders, handling terms, acknowledgement settings and own addresses."""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+
+from triage.config.servers import ImapMailbox, Mailbox, _Strict
+from triage.domain import OwnAddresses
+from triage.stages.terms import Calendar, Term
+
+
+class Folders(_Strict):
+    filed: str = "Triage/Filed"
+    review: str = "Triage/Review"
+    ignored: str = "Triage/Ignored"
+    quarantine: str = "Triage/Quarantine"
+
+
+def _term(value: str) -> str:
+    Term.parse(value)  # raises ValueError with what to write instead
+    return value
+
+
+TermText = Annotated[str, AfterValidator(_term)]
+
+
+class Terms(_Strict):
+    """Handling terms per class (LABELS.md defaults) and extra days off beyond the public holidays."""
+
+    formal_complaint: TermText = "6 weeks"
+    formal_extension: TermText = "4 weeks"
+    informal_complaint: TermText = "10 working days"
+    question: TermText = "5 working days"
+    extra_holidays: tuple[date, ...] = ()
+
+    def term(self, name: str) -> Term:
+        return Term.parse(getattr(self, name))
+
+    def calendar(self) -> Calendar:
+        return Calendar.with_extra(self.extra_holidays)
+
+
+class Acknowledge(_Strict):
+    """The acknowledgement mail: sender, contact, where to turn afterwards, limits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    enabled: bool = True
+    from_: str | None = Field(default=None, alias="from")  # default: the first of `addresses`
+    reply_to: str | None = None
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    handler: str = ""  # who handles formal complaints; empty: "a colleague who was not involved"
+    appeal_name: str = "de Nationale ombudsman"
+    appeal_name_en: str = "the National Ombudsman"
+    appeal_url: str = "https://www.nationaleombudsman.nl"
+    templates: Path | None = None  # a folder with nl/… and en/… templates that override ours
+    max_age_days: Annotated[float, Field(gt=0)] = 7.0  # older mail (a backlog) is filed, not acknowledged
+    per_recipient_per_day: Annotated[int, Field(ge=1)] = 3
+
+    @field_validator("from_", "reply_to")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in email.utils.parseaddr(value)[1]:
+            raise ValueError(f"{value!r} is not an e-mail address (write 'Name <klachten@example.nl>')")
+        return value
+
+
+class Organisation(_Strict):
+    id: str = ""  # filled from the table key
+    name: str
+    reference_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,9}$")] = "KL"
+    addresses: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    poll_interval: Annotated[float, Field(ge=1)] = 60.0
+    mailbox: Mailbox
+    folders: Folders = Folders()
+    terms: Terms = Terms()
+    acknowledge: Acknowledge = Acknowledge()
+
+    @model_validator(mode="after")
+    def _sender(self) -> Organisation:
+        if self.acknowledge.enabled and not self.ack_from():
+            raise ValueError("acknowledge.from is missing: set it, or list the organisation's address under "
+                             "addresses, or set acknowledge.enabled = false")
+        return self
+
+    def ack_from(self) -> str:
+        """The From of acknowledgements: configured, else the organisation's first address."""
+        if self.acknowledge.from_:
+            return self.acknowledge.from_
+        if self.addresses:
+            return email.utils.formataddr((self.name, self.addresses[0]))
+        if isinstance(self.mailbox, ImapMailbox) and "@" in self.mailbox.user:  # the klachten@ mailbox itself
+            return email.utils.formataddr((self.name, self.mailbox.user.lower()))
+        return ""
+
+    @field_validator("addresses", "domains")
+    @classmethod
+    def _lower(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip().lower() for v in values)
+
+    def own(self) -> OwnAddresses:
+        """Our addresses and domains, as the stages need them."""
+        addresses = set(self.addresses)
+        for value in (self.acknowledge.from_, self.acknowledge.reply_to):  # our own mail must never loop
+            if value:
+                addresses.add(email.utils.parseaddr(value)[1].lower())
+        return OwnAddresses(frozenset(addresses), frozenset(self.domains))
