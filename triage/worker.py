@@ -20,14 +20,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from triage.config import ImapMailbox, Organisation
 from triage.errors import ConfigError, ServerError
-from triage.logs import Outage
+from triage.logs import Outage, get_logger
 from triage.services import jobs as long_jobs
 from triage.services.deps import Deps
 from triage.services.poll import Poller
 from triage.services.send import Sender
 from triage.store.notify import OutboxListener
 
-log = logging.getLogger("triage.worker")
+log = get_logger("triage.worker")
 
 
 class Idler:
@@ -38,7 +38,7 @@ class Idler:
 
     def __init__(self, deps: Deps, org: Organisation, stop: threading.Event, wake: Callable[[], None]) -> None:
         self.deps, self.org, self.stop, self.wake = deps, org, stop, wake
-        self.outage = Outage(log, "idle", f"organisation={org.id} ")
+        self.outage = Outage(log, "idle", organisation=org.id)
 
     def run(self) -> None:
         settings = self.org.mailbox
@@ -48,8 +48,7 @@ class Idler:
             try:
                 with self.deps.mailbox(self.org) as box:
                     if not box.supports_idle():
-                        log.info("event=idle_unsupported organisation=%s (polling every %ss)", self.org.id,
-                                 self.org.poll_interval)
+                        log.info("idle_unsupported", organisation=self.org.id, poll_interval=self.org.poll_interval)
                         return
                     self.outage.ok()
                     backoff = 1.0
@@ -133,7 +132,7 @@ def run_forever(deps: Deps, stop: threading.Event | None = None, poll: bool = Tr
     if poll:
         _add_polls(schedule, deps, stop, sending)
     if not sending:
-        log.warning("event=no_smtp (acknowledgements are written to the outbox table but not sent: add [smtp])")
+        log.warning("no_smtp", note="acknowledgements are written to the outbox table but not sent: add [smtp]")
     else:
         schedule.add("send", Sender(deps).run, deps.settings.outbox.interval)
     if poll:  # long jobs the web UI queued (retraining); the first run fails those a stopped worker left
@@ -144,18 +143,18 @@ def run_forever(deps: Deps, stop: threading.Event | None = None, poll: bool = Tr
     for org in deps.settings.organisations.values() if poll else ():
         if isinstance(org.mailbox, ImapMailbox) and org.mailbox.idle:
             _thread(f"idle-{org.id}", Idler(deps, org, stop, schedule.waker(f"poll:{org.id}")).run)
-    log.info("event=started organisations=%s", ",".join(deps.settings.organisations))
+    log.info("started", organisations=",".join(deps.settings.organisations))
     try:
         while not stop.wait(1.0):
             pass
     finally:
         schedule.scheduler.shutdown(wait=True)
-        log.info("event=stopped")
+        log.info("stopped")
 
 
 def _on_signals(stop: threading.Event) -> None:
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("event=stopping signal=%s (finishing the message in hand)", signal.Signals(signum).name)
+        log.info("stopping", signal=signal.Signals(signum).name, note="finishing the message in hand")
         stop.set()
 
     if threading.current_thread() is threading.main_thread():

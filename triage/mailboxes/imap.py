@@ -4,7 +4,6 @@ MOVE where the server has it and COPY + \\Deleted + UID EXPUNGE where it does no
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import socket
 import ssl
@@ -20,9 +19,10 @@ from imapclient.exceptions import IMAPClientError
 from triage.config import ImapMailbox as ImapSettings
 from triage.config import tls_context
 from triage.errors import ServerError
+from triage.logs import get_logger
 from triage.mailboxes.base import Fetched
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, IMAPClientError)
 
 
@@ -177,7 +177,7 @@ class ImapBox:
             self._call(f"CREATE {folder}", self.client.create_folder, name)
             with contextlib.suppress(IMAPClientError):  # subscribing is a courtesy to mail clients
                 self.client.subscribe_folder(name)
-            log.info("event=folder_created server=%s folder=%s", self.settings.host, folder)
+            log.info("folder_created", server=self.settings.host, folder=folder)
         self._known_folders.add(folder)
 
     def move(self, folder: str, uids: Sequence[str], target: str) -> None:

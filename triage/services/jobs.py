@@ -4,7 +4,6 @@ is gone (its lease ran out). Pages read a job as a plain `JobView`."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,13 +13,13 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from triage.errors import ServerError
-from triage.logs import Outage
+from triage.logs import Outage, get_logger
 from triage.services.deps import Deps
 from triage.store import jobs as store
 from triage.store import repo
 from triage.store.models import Job
 
-log = logging.getLogger("triage.jobs")
+log = get_logger("triage.jobs")
 
 RETRAIN = "retrain"
 LEASE = timedelta(seconds=60)  # a worker that stopped without a word loses its job this long after
@@ -95,7 +94,7 @@ def recover_stale_jobs(deps: Deps) -> list[int]:
         for job_id in ids:
             repo.audit(session, "job.abandoned", deps.clock(), job=job_id)
     for job_id in ids:
-        log.warning("event=job_abandoned job=%s (its worker stopped before finishing it)", job_id)
+        log.warning("job_abandoned", job=job_id, note="its worker stopped before finishing it")
     return ids
 
 
@@ -117,7 +116,7 @@ def run_due_jobs(deps: Deps, stop: threading.Event | None = None) -> int:
 
 
 def _run(deps: Deps, job_id: int, kind: str, stop: threading.Event) -> None:
-    log.info("event=job_started job=%s kind=%s", job_id, kind)
+    log.info("job_started", job=job_id, kind=kind)
     result: dict[str, Any] | None = None
     try:
         with _Lease(deps, job_id, stop) as lease:
@@ -129,13 +128,13 @@ def _run(deps: Deps, job_id: int, kind: str, stop: threading.Event) -> None:
     except Stopped:
         status, message = store.FAILED, ABANDONED
     except Exception as exc:  # shown on the job page; the worker goes on
-        log.exception("event=job_failed job=%s kind=%s", job_id, kind)
+        log.exception("job_failed", job=job_id, kind=kind)
         status, message = store.FAILED, f"{type(exc).__name__}: {exc}"
     with deps.sessions.begin() as session:
         if not store.finish(session, job_id, deps.worker_id, status, message, deps.clock(), result):
-            log.warning("event=job_lost job=%s (another worker failed it after its lease ran out)", job_id)
+            log.warning("job_lost", job=job_id, note="another worker failed it after its lease ran out")
             return
-    log.info("event=job_finished job=%s kind=%s status=%s", job_id, kind, status)
+    log.info("job_finished", job=job_id, kind=kind, status=status)
 
 
 class _Lease:
@@ -172,7 +171,7 @@ class _Lease:
                 mine = store.renew(session, self.job_id, self.deps.worker_id, self.deps.clock() + LEASE, percent,
                                    message)
         except SQLAlchemyError as exc:  # the next renewal tries again; the lease outlasts a few misses
-            log.warning("event=job_renew_failed job=%s error=%r", self.job_id, (str(exc).splitlines() or [""])[0])
+            log.warning("job_renew_failed", job=self.job_id, error=(str(exc).splitlines() or [""])[0])
             return
         if not mine:
             self.lost = True

@@ -3,12 +3,12 @@ models/CURRENT changes), loading for a run, and promotion (or rollback) with an 
 
 from __future__ import annotations
 
-import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from triage.errors import ModelError
+from triage.logs import get_logger
 from triage.services.deps import Deps
 from triage.store import repo
 from triage.training.paths import current_version
@@ -16,7 +16,7 @@ from triage.training.paths import current_version
 if TYPE_CHECKING:
     from triage.training.model import Classifier
 
-log = logging.getLogger("triage.worker")
+log = get_logger("triage.worker")
 
 
 class CurrentModel:
@@ -41,10 +41,10 @@ class CurrentModel:
             try:
                 self.classifier = registry.load(self.directory, wanted)
             except ModelError as exc:
-                log.error("event=model_refused version=%s error=%r (keeping %s)", wanted, str(exc), have)
+                log.error("model_refused", version=wanted, error=str(exc), keeping=have)
                 self.refused = wanted
                 return self.classifier
-            log.info("event=model_switched from=%s to=%s", have, wanted)
+            log.info("model_switched", **{"from": have, "to": wanted})
             return self.classifier
 
 

@@ -7,7 +7,6 @@ transaction per message; a crash anywhere means the next poll redoes the unfinis
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -21,14 +20,14 @@ from triage import memory
 from triage.config import Organisation
 from triage.domain import Disposition, Outcome, Rendered
 from triage.errors import ServerError
-from triage.logs import Outage
+from triage.logs import Outage, get_logger
 from triage.mailboxes.base import Fetched, Mailbox
 from triage.pipeline import Context, acknowledge, process, process_many, sha256
 from triage.services.deps import Deps
 from triage.store import acks, filing, repo
 from triage.store.filing import Place
 
-log = logging.getLogger("triage.pipeline")
+log = get_logger("triage.pipeline")
 Pending = dict[str, list[tuple[str, int]]]  # target folder -> [(uid, message id)]
 
 
@@ -96,7 +95,7 @@ def run_once(deps: Deps, org: Organisation, box: Mailbox, stop: threading.Event 
             result.stopped = True
             break
         if renew is not None and not renew():  # another worker took the mailbox over: leave it to them
-            log.warning("event=lease_lost mailbox=%s (stopping this poll)", place.key)
+            log.warning("lease_lost", mailbox=place.key, note="stopping this poll")
             result.stopped = True
             break
     return result
@@ -114,10 +113,10 @@ def _open(deps: Deps, org: Organisation, box: Mailbox) -> tuple[Place, list[str]
         known = {uid: (m.id, m.folder) for uid, m in rows.items()}
         confirmed = len(repo.confirm_moves(session, org.id, place.key, place.uidvalidity, set(uids), now))
     if confirmed:
-        log.info("event=moves_confirmed mailbox=%s count=%d (moved before a stop, recorded now)", place.key, confirmed)
+        log.info("moves_confirmed", mailbox=place.key, count=confirmed, note="moved before a stop, recorded now")
     if previous is not None:
-        log.warning("event=uidvalidity_changed mailbox=%s old=%s new=%s (matching by content hash)",
-                    place.key, previous, place.uidvalidity)
+        log.warning("uidvalidity_changed", mailbox=place.key, old=previous, new=place.uidvalidity,
+                    note="matching by content hash")
     return place, uids, known
 
 
@@ -226,7 +225,7 @@ def poll_org(deps: Deps, org: Organisation, stop: threading.Event, on_batch: Cal
         with deps.sessions.begin() as session:
             holder = repo.claim_lease(session, key, org.id, deps.worker_id, seconds, deps.clock())
         if holder is not None:
-            log.debug("event=mailbox_busy mailbox=%s holder=%s", key, holder)
+            log.debug("mailbox_busy", mailbox=key, holder=holder)
             return None
 
         def renew() -> bool:  # after every batch
@@ -262,7 +261,7 @@ class Poller:
     def __init__(self, deps: Deps, org: Organisation, stop: threading.Event,
                  on_batch: Callable[[], None] | None = None) -> None:
         self.deps, self.org, self.stop, self.on_batch = deps, org, stop, on_batch
-        self.outage = Outage(log, "poll", f"organisation={org.id} ")
+        self.outage = Outage(log, "poll", organisation=org.id)
 
     def poll(self) -> PollResult | None:
         if self.stop.is_set():
@@ -276,6 +275,5 @@ class Poller:
             return None
         self.outage.ok()
         if result.counts or result.moved:
-            log.info("event=poll organisation=%s %s moved=%d", self.org.id,
-                     " ".join(f"{k}={v}" for k, v in sorted(result.counts.items())), result.moved)
+            log.info("poll", organisation=self.org.id, **dict(sorted(result.counts.items())), moved=result.moved)
         return result

@@ -8,18 +8,17 @@ again at its next run. A refusal counts as an attempt: 4xx is retried with expon
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from triage.errors import Refused, ServerError
-from triage.logs import Outage
+from triage.logs import Outage, get_logger
 from triage.outbox import Transport
 from triage.services.deps import Deps
 from triage.store import acks
 
-log = logging.getLogger("triage.outbox")
+log = get_logger("triage.outbox")
 
 
 @dataclass
@@ -67,14 +66,13 @@ def _deliver(deps: Deps, transport: Transport, item: acks.Claimed, result: SendR
                                               deps.clock())
         result.failed += failed
         result.retried += not failed
-        log.warning("event=ack_refused reference=%s recipient=%s error=%r %s", item.reference, item.rcpt_to,
-                    str(exc), "gave up" if failed else "will retry")
+        log.warning("ack_refused", reference=item.reference, recipient=item.rcpt_to, error=str(exc), retry=not failed)
         return
     with deps.sessions.begin() as session:  # at once: from here to the commit is the documented window
         acks.mark_sent(session, item, deps.clock())
     result.sent += 1
     result.references.append(item.reference)
-    log.info("event=ack_sent reference=%s recipient=%s", item.reference, item.rcpt_to)
+    log.info("ack_sent", reference=item.reference, recipient=item.rcpt_to)
 
 
 class Sender:

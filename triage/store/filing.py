@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,9 @@ from triage.mailboxes.base import Fetched
 from triage.reasons import Code, english, reason, stored, text
 from triage.store import acks, repo
 from triage.store.models import Case, Message, RawBlob
+
+if TYPE_CHECKING:
+    from structlog.stdlib import BoundLogger
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -53,10 +57,10 @@ class Filed:
     def label(self) -> str:
         return "renumbered" if self.renumbered else self.disposition
 
-    def log(self, logger: logging.Logger) -> None:
+    def log(self, logger: BoundLogger) -> None:
         level = logging.WARNING if self.disposition == Disposition.QUARANTINED else logging.INFO
-        logger.log(level, "event=message uid=%s reference=%s disposition=%s reason=%r sender=%s",
-                   self.uid, self.reference or "-", self.label, self.reason, self.sender or "-")
+        logger.log(level, "message", uid=self.uid, reference=self.reference or None, disposition=self.label,
+                   reason=self.reason, sender=self.sender or None)
 
 
 def folder_for(org: Organisation, disposition: str) -> str:

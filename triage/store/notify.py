@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
-from triage.logs import Outage
+from triage.logs import Outage, get_logger
 from triage.store.acks import CHANNEL
 
-log = logging.getLogger("triage.worker")
+log = get_logger("triage.worker")
 
 
 class OutboxListener:
