@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, session
+from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,8 +20,7 @@ from triage.config import Settings
 from triage.stages.acknowledge import long_date
 from triage.stages.terms import AMSTERDAM
 from triage.store import repo
-from triage.store.models import User
-from triage.web import words
+from triage.web import context, words
 
 csrf = CSRFProtect()
 
@@ -72,7 +71,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
         sessions = repo.session_factory(engine)
     deps = build(settings, sessions, models=models)
     # The web process only queues long jobs (retraining); `triage run` runs them.
-    app.extensions["triage"] = {"settings": settings, "sessions": sessions, "models": deps.models, "deps": deps}
+    context.install(app, deps)
     csrf.init_app(app)
     app.jinja_env.filters["nl_date"] = nl_date
     app.jinja_env.filters["nl_datetime"] = nl_datetime
@@ -85,29 +84,6 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     app.register_blueprint(auth_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
-
-    @app.before_request
-    def open_session() -> None:
-        g.db = sessions()
-        g.user = None
-        user_id = session.get("user_id")
-        if user_id is not None:
-            user = g.db.get(User, user_id)
-            if user is not None and user.active and session.get("pw") == user.password_hash[-16:]:
-                g.user = user
-            else:
-                session.clear()
-
-    @app.teardown_request
-    def close_session(_exc: BaseException | None) -> None:
-        db = g.pop("db", None)
-        if db is not None:
-            db.close()
-
-    @app.context_processor
-    def inject() -> dict[str, Any]:
-        user = g.get("user")
-        return {"current_user": {"name": user.name, "role": user.role} if user else None}
 
     @app.after_request
     def headers(response: Any) -> Any:
