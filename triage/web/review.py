@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response as WResponse
 from triage.errors import Invalid
 from triage.services import queue as queues
 from triage.services import review as services
-from triage.web import nl_date
 from triage.web.auth import login_required
 from triage.web.context import deps
+from triage.web.filters import nl_date
 
 bp = Blueprint("review", __name__)
 STATUS_NAMES = [("todo", "Te doen"), ("review", "Te beoordelen"), ("ack_failed", "Bevestiging mislukt"),
