@@ -286,13 +286,12 @@ def test_retraining_compares_with_the_current_model_as_it_was_before_the_correct
     from triage.services import review as review_service
     from triage.training.retrain import retrain
 
-    with site.sessions.begin() as s:
-        questions = list(s.scalars(select(Case).where(Case.kind == "question")))
+    with site.sessions() as s:
+        questions = list(s.scalars(select(Case.id).where(Case.kind == "question")))
         assert len(questions) >= 5
-        for case in questions:
-            org = site.settings.organisations[case.organisation]
-            review_service.correct(s, deps_for(site.settings, site.sessions), org, case, "proef",
-                                   {"kind": "complaint", "topic": "staff", "formality": "formal"})
+    for case_id in questions:
+        review_service.correct(deps_for(site.settings, site.sessions), case_id, "proef",
+                               {"kind": "complaint", "topic": "staff", "formality": "formal"})
     result = retrain(site.sessions, site.corpus, site.models)
     assert result.card["corrections_included"] >= len(questions) and result.card["corrections_upto"] > 0
     assert result.comparison["kind"][0] != result.comparison["kind"][1]

@@ -1,16 +1,22 @@
 """Model versions as the shells see them: the one the daemon classifies with (swapped when
-models/CURRENT changes), loading for a run, and promotion (or rollback) with an audit row."""
+models/CURRENT changes), loading for a run, promotion (or rollback) with an audit row, and the
+models page's figures: each version's card and the share of cases filed without a person per week."""
 
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from triage.errors import ModelError
 from triage.logs import get_logger
+from triage.services import jobs
 from triage.services.deps import Deps
 from triage.store import repo
+from triage.store import review as store
 from triage.training.paths import current_version
 
 if TYPE_CHECKING:
@@ -65,3 +71,61 @@ def promote(deps: Deps, version: str, actor: str) -> None:
     registry.promote(deps.models, version)
     with deps.sessions.begin() as session:
         repo.audit(session, "model.promoted", deps.clock(), actor=actor, version=version)
+
+
+@dataclass(frozen=True)
+class Version:
+    """A model version's card as the models page shows it."""
+
+    version: str
+    active: bool
+    created: str
+    corpus_size: int | None
+    corrections_included: int | None
+    heads: dict[str, Any]  # head -> its figures (macro_f1, auto_share, ...)
+    worse: list[str] = field(default_factory=list)  # heads that scored lower than `compared_with`
+    compared_with: str | None = None
+
+    def macro_f1(self, head: str) -> float | None:
+        value = (self.heads.get(head) or {}).get("macro_f1")
+        return float(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class ModelsPage:
+    versions: list[Version]  # oldest first
+    weeks: list[str]  # the last 26 ISO weeks with cases ("2026-W47"), oldest first
+    auto_shares: list[float | None]  # per week: the share of its cases filed without a person
+    corrections: int  # cases a person confirmed or corrected: what a retrain adds to the corpus
+    job: jobs.JobView | None  # the latest retrain
+
+
+def _versions(models: Path) -> list[Version]:
+    from triage.training import registry
+
+    active = registry.current_version(models)
+    out = [Version(str(card.get("version")), card.get("version") == active, card.get("created", ""),
+                   card.get("corpus_size"), card.get("corrections_included", 0), card.get("heads", {}),
+                   card.get("worse", []), card.get("compared_with"))
+           for card in registry.versions(models)]
+    return sorted(out, key=lambda v: v.version)
+
+
+def auto_share_per_week(arrivals: list[tuple[datetime, bool]]) -> tuple[list[str], list[float | None]]:
+    """Per ISO week of the last 26 with cases: the share filed without a person (status open, no
+    correction) among the cases that arrived in it."""
+    weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for received, auto in arrivals:
+        year, week, _ = received.isocalendar()
+        key = f"{year}-W{week:02d}"
+        weeks[key][1] += 1
+        weeks[key][0] += auto
+    labels = sorted(weeks)[-26:]
+    return labels, [weeks[k][0] / weeks[k][1] if weeks[k][1] else None for k in labels]
+
+
+def models_page(deps: Deps) -> ModelsPage:
+    with deps.sessions() as session:
+        arrivals, corrections = store.arrivals(session), store.corrected_count(session)
+    weeks, shares = auto_share_per_week(arrivals)
+    return ModelsPage(_versions(deps.models), weeks, shares, corrections, jobs.latest_job(deps, jobs.RETRAIN))

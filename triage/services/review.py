@@ -1,15 +1,20 @@
 """What staff do with a case: confirm or correct its labels (the due date follows), queue a
-corrected acknowledgement, replay a quarantined message, and read a case with what it offers."""
+corrected acknowledgement, replay a quarantined message; and the case and message pages (with what
+they offer) and attachment downloads. Each use case owns its transaction."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from triage.config import Organisation
-from triage.domain import AckPlan, AckStatus, Address, CaseStatus, Prediction
+from triage.domain import AckPlan, AckStatus, Address, CaseStatus, Disposition, Prediction
 from triage.errors import Invalid
 from triage.pipeline import acknowledge
 from triage.services.deps import Deps
+from triage.services.rows import AckRow, CaseRow, CorrectionRow, LogRow, MessageRow
 from triage.stages import acknowledge as ack_stage
 from triage.store import acks, repo
 from triage.store import review as store
@@ -36,10 +41,8 @@ def plan_for(session: Session, org: Organisation, case: Case) -> ack_stage.Plan:
     return ack_stage.plan(org, prediction, case.received_at)
 
 
-def correct(session: Session, deps: Deps, org: Organisation, case: Case, user: str,
-            labels: dict[str, str]) -> list[str]:
-    """Confirm or change the three heads; recompute the due date. Returns the heads that changed.
-    The caller commits (one transaction with whatever else the request did)."""
+def _correct(session: Session, deps: Deps, org: Organisation, case: Case, user: str,
+             labels: dict[str, str]) -> list[str]:
     labels, now = _labels(labels), deps.clock()
     changed = store.record_correction(session, case, user, labels, now)
     plan = plan_for(session, org, case)
@@ -49,6 +52,32 @@ def correct(session: Session, deps: Deps, org: Organisation, case: Case, user: s
                organisation=case.organisation, case_id=case.id, changed=changed, labels=labels,
                due=plan.due.isoformat())
     return changed
+
+
+@dataclass(frozen=True)
+class Corrected:
+    reference: str
+    changed: list[str]  # the heads that changed; none: the labels were confirmed
+    due: date | None  # the due date the case has now
+
+
+def _correctable(session: Session, deps: Deps, case_id: int) -> tuple[Case, Organisation] | None:
+    """The case and its organisation, or None when either is gone (no longer configured)."""
+    case = repo.case_by_id(session, case_id)
+    org = deps.settings.organisations.get(case.organisation) if case is not None else None
+    return (case, org) if case is not None and org is not None else None
+
+
+def correct(deps: Deps, case_id: int, user: str, labels: dict[str, str]) -> Corrected | None:
+    """Confirm or change the three heads of a case; recompute the due date. None: no such case
+    (of a configured organisation). Labels that are not allowed raise Invalid and change nothing."""
+    with deps.sessions.begin() as session:
+        found = _correctable(session, deps, case_id)
+        if found is None:
+            return None
+        case, org = found
+        changed = _correct(session, deps, org, case, user, labels)
+        return Corrected(case.reference, changed, case.due_date)
 
 
 def offers_corrected_ack(case: Case, rows: list[Acknowledgement]) -> bool:
@@ -63,8 +92,7 @@ def offers_corrected_ack(case: Case, rows: list[Acknowledgement]) -> bool:
     return last.due_date != case.due_date or last.template.split("/")[-1] != wanted
 
 
-def send_corrected_ack(session: Session, deps: Deps, org: Organisation, case: Case, user: str) -> Acknowledgement:
-    """Queue a corrected acknowledgement (a person asked for it; it is never sent by itself)."""
+def _queue_corrected_ack(session: Session, deps: Deps, org: Organisation, case: Case, user: str) -> None:
     rows = store.acknowledgements(session, case.id)
     if not offers_corrected_ack(case, rows) or not case.complainant:
         raise Invalid("this case needs no corrected acknowledgement")
@@ -78,17 +106,82 @@ def send_corrected_ack(session: Session, deps: Deps, org: Organisation, case: Ca
     ack = AckPlan(template=f"{plan.language}/{plan.template}", due=plan.due, recipient=recipient, suppressed=None,
                   plan=plan, letter=letter)
     rendered = acknowledge(org, ack, case.reference, now, nonce)
-    return acks.write(session, case, ack, rendered, now, actor=user)
+    acks.write(session, case, ack, rendered, now, actor=user)
 
 
-def replay(session: Session, deps: Deps, message_id: int, user: str) -> None:
-    """Give a quarantined message its attempts back: the next poll processes it again."""
-    store.replay(session, message_id, user, deps.clock())
+def send_corrected_ack(deps: Deps, case_id: int, user: str) -> bool:
+    """Queue a corrected acknowledgement (a person asked for it; it is never sent by itself).
+    False: no such case; a case that needs none raises Invalid."""
+    with deps.sessions.begin() as session:
+        found = _correctable(session, deps, case_id)
+        if found is None:
+            return False
+        _queue_corrected_ack(session, deps, found[1], found[0], user)
+        return True
 
 
-def case_view(session: Session, case_id: int) -> store.CaseView | None:
-    """A case with its messages, acknowledgements, corrections and history."""
-    view = store.case_view(session, case_id)
-    if view is not None:
-        view.offer_corrected_ack = offers_corrected_ack(view.case, view.acknowledgements)
-    return view
+def replay(deps: Deps, message_id: int, user: str) -> None:
+    """Give a quarantined message its attempts back: the next poll processes it again. Any other
+    message raises Invalid."""
+    with deps.sessions.begin() as session:
+        store.replay(session, message_id, user, deps.clock())
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """A case with its messages, acknowledgements (with their text), corrections and log, and
+    what the page offers: correcting (its organisation is configured), a corrected acknowledgement."""
+
+    case: CaseRow
+    org_name: str
+    can_correct: bool
+    offer_corrected_ack: bool
+    messages: list[MessageRow]
+    acknowledgements: list[AckRow]
+    corrections: list[CorrectionRow]
+    history: list[LogRow]
+
+
+def case_page(deps: Deps, case_id: int) -> CasePage | None:
+    with deps.sessions() as session:
+        view = store.case_view(session, case_id)
+        if view is None:
+            return None
+        org = deps.settings.organisations.get(view.case.organisation)
+        return CasePage(CaseRow.of(view.case), org.name if org else view.case.organisation, org is not None,
+                        offers_corrected_ack(view.case, view.acknowledgements),
+                        [MessageRow.of(m) for m in view.messages], [AckRow.of(a) for a in view.acknowledgements],
+                        [CorrectionRow.of(c) for c in view.corrections], [LogRow.of(h) for h in view.history])
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    """A message; without a case, whether it may be replayed or waits for its replay."""
+
+    message: MessageRow
+    can_replay: bool
+    replay_pending: bool
+
+
+def message_page(deps: Deps, message_id: int) -> MessagePage | None:
+    with deps.sessions() as session:
+        msg = repo.message_by_id(session, message_id)
+        if msg is None:
+            return None
+        quarantined = msg.disposition == Disposition.QUARANTINED
+        return MessagePage(MessageRow.of(msg), quarantined and msg.attempts > 0, quarantined and msg.attempts == 0)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content_type: str
+    data: bytes
+
+
+def attachment(deps: Deps, message_id: int, index: int) -> Attachment | None:
+    """The message's `index`th attachment, or None when there is no such message or attachment."""
+    with deps.sessions() as session:
+        msg = repo.message_by_id(session, message_id)
+        found = store.attachment(session, msg, index) if msg is not None else None
+    return Attachment(*found) if found is not None else None

@@ -120,6 +120,14 @@ def case_by_reference(session: Session, organisation: str, reference: str) -> Ca
     ).first()
 
 
+def case_by_id(session: Session, case_id: int) -> Case | None:
+    return session.get(Case, case_id)
+
+
+def message_by_id(session: Session, message_id: int) -> Message | None:
+    return session.get(Message, message_id)
+
+
 def retryable(session: Session, organisation: str, max_attempts: int) -> list[int]:
     return list(
         session.scalars(

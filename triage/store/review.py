@@ -258,6 +258,11 @@ def corrected_cases(session: Session, since: int | None = None, upto: int | None
     return list(session.scalars(q.order_by(Case.id)))
 
 
+def corrected_count(session: Session) -> int:
+    """How many cases a person confirmed or corrected."""
+    return session.scalar(select(func.count(func.distinct(Correction.case_id)))) or 0
+
+
 def arrivals(session: Session) -> list[tuple[datetime, bool]]:
     """Every case's arrival and whether it was filed without a person: open, classified by a
     model, and never confirmed or corrected. Two columns, not whole rows."""

@@ -49,6 +49,10 @@ def disable(session: Session, name: str, actor: str = "cli") -> User:
     return user
 
 
+def by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
 def all_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from triage.store import repo, users
+from triage.services import accounts
+from triage.web.context import deps
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,18 +47,15 @@ def login() -> Any:
     next_url = _safe_next(request.values.get("next", "") or "/")
     if request.method == "GET":
         return render_template("web/login.html", error=None, wait=None, next=next_url)
-    result = users.authenticate(g.db, request.form.get("name", ""), request.form.get("password", ""))
+    result = accounts.login(deps(), request.form.get("name", ""), request.form.get("password", ""))
     if result.user is None:
-        g.db.commit()
         status = 429 if result.wait else 401
         error = None if result.wait else "Naam of wachtwoord klopt niet."
         return render_template("web/login.html", error=error, wait=int(result.wait + 0.999) or None,
                                next=next_url), status
     session.clear()
     session.permanent = True
-    session["user_id"], session["pw"] = result.user.id, result.user.password_hash[-16:]
-    repo.audit(g.db, "user.login", repo.now(), actor=result.user.name)
-    g.db.commit()
+    session["user_id"], session["pw"] = result.user.id, result.stamp
     return redirect(next_url)
 
 

@@ -1,0 +1,46 @@
+"""The review queue: one page of items for a set of filters, with how many each filter value would
+show, and an item's neighbours in the queue as a person last filtered it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from triage.services.deps import Deps
+from triage.store import review as store
+
+Filters = store.Filters
+Item = store.Item
+LABELS = store.LABELS
+NEIGHBOURS = 500  # how far along the queue the previous/next links of a case page look
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[Item]
+    total: int  # items in all for these filters, over every page
+    pages: int
+    counts: dict[str, dict[str, int]]  # filter -> value -> how many items it would show
+    organisations: dict[str, str]  # id -> name, as configured
+
+
+def queue_page(deps: Deps, filters: Filters) -> QueuePage:
+    with deps.sessions() as session:
+        items = store.queue(session, filters)
+        counts = store.counts(session, filters)
+    total = counts["status"][filters.status]
+    organisations = {org.id: org.name for org in deps.settings.organisations.values()}
+    return QueuePage(items, total, max(1, math.ceil(total / store.PER_PAGE)), counts, organisations)
+
+
+def neighbours(deps: Deps, filters: Filters, kind: str, item_id: int) -> tuple[Item | None, Item | None]:
+    """The items before and after this one in the queue under these filters (from its first page);
+    for an item not in it, no previous one and the queue's first as the next."""
+    with deps.sessions() as session:
+        items = store.queue(session, dataclasses.replace(filters, page=1), per_page=NEIGHBOURS)
+    keys = [(i.kind, i.id) for i in items]
+    if (kind, item_id) not in keys:
+        return None, (items[0] if items else None)
+    at = keys.index((kind, item_id))
+    return (items[at - 1] if at > 0 else None), (items[at + 1] if at + 1 < len(items) else None)

@@ -1,0 +1,40 @@
+"""What every request sees: the app's `Deps`, and the logged-in user, loaded by the accounts
+service from the signed session cookie into `g.user` (a frozen `CurrentUser`, or None) and shown
+to templates as `current_user`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, session
+
+from triage.services import accounts
+from triage.services.deps import Deps
+
+
+def install(app: Flask, deps: Deps) -> None:
+    app.extensions["triage"] = {"deps": deps}
+    app.before_request(load_user)
+    app.context_processor(template_user)
+
+
+def deps() -> Deps:
+    found: Deps = current_app.extensions["triage"]["deps"]
+    return found
+
+
+def load_user() -> None:
+    """The session's user while the account is active and its password unchanged; else none, and
+    the session is cleared."""
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is None:
+        return
+    g.user = accounts.current_user(deps(), int(user_id), str(session.get("pw", "")))
+    if g.user is None:
+        session.clear()
+
+
+def template_user() -> dict[str, Any]:
+    user = g.get("user")
+    return {"current_user": {"name": user.name, "role": user.role} if user else None}
