@@ -24,11 +24,11 @@ from triage import logs
 from triage.errors import TriageError
 
 if TYPE_CHECKING:  # scikit-learn takes 0.6 s to import: only the commands that classify load it
-    from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from triage.config import Settings
     from triage.services.deps import Deps
+    from triage.training.model import Classifier
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "triage.toml"  # triage.config.DEFAULT_CONFIG, not imported from there: pydantic is slow to load
@@ -75,21 +75,14 @@ def _settings(path: Path) -> Settings:
     return settings
 
 
-def _engine(settings: Settings, create: bool = True) -> Engine:
-    from triage.store import migrate, repo
-
-    engine = repo.open_engine(settings.database.url)
-    if create and migrate.ensure_current(engine):
-        click.echo(f"created the database schema in {engine.url.render_as_string(hide_password=True)}",
-                   err=True)
-    return engine
-
-
 def _sessions(settings: Settings) -> sessionmaker[Session]:
-    """Sessions on the configured database, its schema created if it is empty."""
-    from triage.store import repo
+    """Sessions on the configured database, its schema created if it is empty (and said so)."""
+    from triage.services.setup import open_sessions
 
-    return repo.session_factory(_engine(settings))
+    sessions, created = open_sessions(settings)
+    if created:
+        click.echo(f"created the database schema in {created}", err=True)
+    return sessions
 
 
 def deps_for(settings: Settings, models: Path | None = None, *, database: bool = True) -> Deps:
@@ -98,11 +91,16 @@ def deps_for(settings: Settings, models: Path | None = None, *, database: bool =
     from sqlalchemy.orm import sessionmaker
 
     from triage.services.deps import build
-    from triage.training.registry import load_for_run
 
     sessions = _sessions(settings) if database else sessionmaker()  # unbound: no queries
     deps = build(settings, sessions, models=models)
-    return dataclasses.replace(deps, classifier=lambda: load_for_run(deps.models))
+
+    def current() -> Classifier | None:  # scikit-learn is imported only by a command that classifies
+        from triage.services.models import load_current
+
+        return load_current(deps)
+
+    return dataclasses.replace(deps, classifier=current)
 
 
 def daemon_deps(settings: Settings) -> Deps:

@@ -34,22 +34,13 @@ def _with_secrets(config_path: Path) -> Settings:
 def check_config(config_path: Path, offline: bool) -> None:
     """Validate a configuration file, its secrets, and (unless --offline) its servers."""
     from triage import config as config_mod
-    from triage.store import repo
 
     settings = config_mod.load(config_path)
     config_mod.check_secrets(settings)
     if not offline:
-        repo.open_engine(settings.database.url).dispose()
-        from triage.mailboxes import open_mailbox
+        from triage.services.setup import check_servers
 
-        for org in settings.organisations.values():
-            with open_mailbox(org) as box:
-                box.uidvalidity(box.source_folder)
-        if settings.smtp is not None and settings.outbox.pickup_directory is None:
-            from triage.outbox import SmtpTransport
-
-            with SmtpTransport(settings.smtp):
-                pass
+        check_servers(settings)
     for org in settings.organisations.values():
         click.echo(f"{org.id}: {org.name}: {org.mailbox.describe()}" + ("" if offline else " (reachable)"))
     if settings.smtp is not None:
@@ -67,13 +58,10 @@ def db() -> None:
 @friendly
 def db_upgrade(config_path: Path) -> None:
     """Create or upgrade the database schema to the newest version."""
-    from triage.store import migrate, repo
+    from triage.services.setup import upgrade
 
-    settings = _settings(config_path)
-    engine = repo.open_engine(settings.database.url)
-    before = migrate.current(engine)
-    migrate.upgrade(engine)
-    click.echo(f"database at revision {migrate.head()} (was {before or 'empty'})")
+    before, now = upgrade(_settings(config_path))
+    click.echo(f"database at revision {now} (was {before or 'empty'})")
 
 
 @main.command()
@@ -116,9 +104,7 @@ def _summary(result: PollResult) -> str:
 def send(config_path: Path, once: bool) -> None:
     """Send the acknowledgements that are due (`triage run` does this every [outbox] interval)."""
     settings = _with_secrets(config_path)
-    from triage.outbox import transport_for
-
-    if transport_for(settings) is None:
+    if settings.smtp is None and settings.outbox.pickup_directory is None:
         raise ConfigError("nothing to send with: add an [smtp] table (or [outbox] pickup_directory) to "
                           f"{config_path}")
     deps = deps_for(settings)

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from triage.cli import _sessions, _settings, config_option, deps_for, friendly, main, models_option
+from triage.cli import _settings, config_option, deps_for, friendly, main, models_option
 from triage.errors import ConfigError
 
 if TYPE_CHECKING:
     from triage.config import Settings
     from triage.services.classify import ClassifiedFile
+    from triage.services.deps import Deps
 
 
 @main.group()
@@ -31,9 +32,9 @@ def corpus_check(root: Path, cosine: float, ngram: int) -> None:
     """Validate labels.csv and flag near-duplicate messages; exit 1 when anything is flagged."""
     from collections import Counter
 
-    from triage.training.corpus import check
+    from triage.services.training import check_corpus
 
-    report = check(root, cosine=cosine, ngram=ngram)
+    report = check_corpus(root, cosine, ngram)
     combos = Counter(e.combination for e in report.examples)
     languages = Counter(e.language or "?" for e in report.examples)
     click.echo(f"{root}: {len(report.examples)} labelled messages")
@@ -61,12 +62,11 @@ def corpus_check(root: Path, cosine: float, ngram: int) -> None:
 @friendly
 def train(root: Path, out: Path | None, models: Path | None, force: bool) -> None:
     """Train a model version on the corpus, cross-validate it, and promote it unless a head got worse."""
-    from triage.training.registry import models_dir
-    from triage.training.train import TrainOptions
-    from triage.training.train import train as train_model
+    from triage.services.deps import models_folder as models_dir
+    from triage.services.training import train_corpus
 
     directory = out or models_dir(models)
-    result = train_model(root, directory, TrainOptions(force=force))
+    result = train_corpus(root, directory, force)
     click.echo(f"model {result.version}: {result.card['corpus_size']} messages, "
                f"{result.card['folds']}-fold cross-validation, {result.seconds:.1f} s")
     for head, figures in result.card["heads"].items():
@@ -92,10 +92,10 @@ def evaluate(data: Path, models: Path | None, version: str | None, as_json: bool
     """Score a model on a labelled folder: per head accuracy, macro-F1, per-class figures, confusion."""
     import json
 
-    from triage.training.registry import load, models_dir
-    from triage.training.train import evaluate as evaluate_model
+    from triage.services.deps import models_folder as models_dir
+    from triage.services.training import evaluate_folder
 
-    results = evaluate_model(data, load(models_dir(models), version))
+    results = evaluate_folder(data, models_dir(models), version)
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False))
         return
@@ -131,7 +131,7 @@ def classify(files: tuple[Path, ...], config_path: Path, org_id: str | None, mod
     Forwards by the organisation's own addresses are unwrapped: the original is classified. Without
     a config file (only when --config is not given) nobody's forward is unwrapped."""
     from triage.services.classify import classify_files, classify_files_without_config
-    from triage.training.registry import models_dir
+    from triage.services.deps import models_folder as models_dir
 
     if not config_path.exists() and _is_default(click.get_current_context(), "config_path"):
         rows = classify_files_without_config(models_dir(models), files)
@@ -183,28 +183,43 @@ def models() -> None:
 @friendly
 def models_list(models: Path | None) -> None:
     """List model versions with their cross-validated macro-F1 per head."""
-    from triage.training.registry import current_version, models_dir, versions
+    from triage.services.deps import models_folder as models_dir
+    from triage.services.training import versions
 
-    directory = models_dir(models)
-    active = current_version(directory)
-    for card in versions(directory):
+    found = versions(models_dir(models))
+    for card in found.cards:
         f1 = " ".join(f"{h}={r['macro_f1']:.3f}" for h, r in card.get("heads", {}).items())
-        mark = "*" if card.get("version") == active else " "
+        mark = "*" if card.get("version") == found.active else " "
         click.echo(f"{mark} {card.get('version')}  {card.get('created')}  n={card.get('corpus_size')}  {f1}")
 
 
 @models.command("promote")
 @click.argument("version")
+@config_option
 @models_option
 @friendly
-def models_promote(version: str, models: Path | None) -> None:
-    """Make VERSION the model in use (also rolls back to an older one)."""
-    from triage.training.registry import load, models_dir, promote
+def models_promote(version: str, config_path: Path, models: Path | None) -> None:
+    """Make VERSION the model in use (also rolls back to an older one). With a config file the
+    promotion is written to the audit log, as one made in the web UI is."""
+    from triage.services.models import promote
 
-    directory = models_dir(models)
-    load(directory, version)  # refuse to promote a model that would not load
-    promote(directory, version)
-    click.echo(f"{directory}/CURRENT -> {version}")
+    if config_path.exists() or not _is_default(click.get_current_context(), "config_path"):
+        deps = deps_for(_settings(config_path), models)
+    else:
+        deps = _models_only(models)
+        click.echo(f"triage: note: no {config_path}: the promotion is not written to an audit log", err=True)
+    promote(deps, version, actor="cli")
+    click.echo(f"{deps.models}/CURRENT -> {version}")
+
+
+def _models_only(models: Path | None) -> Deps:
+    """Dependencies for a models folder without a configuration or database."""
+    from sqlalchemy.orm import sessionmaker
+
+    from triage.config import Settings
+    from triage.services.deps import build
+
+    return build(Settings.model_construct(organisations={}), sessionmaker(), models=models)
 
 
 @main.command()
@@ -216,13 +231,9 @@ def models_promote(version: str, models: Path | None) -> None:
 def retrain(config_path: Path, root: Path | None, models: Path | None) -> None:
     """Train a new version on the corpus plus all staff corrections; compare it with the current
     one on the same folds. It is not promoted: use `triage models promote VERSION`."""
-    from triage.training.registry import models_dir
-    from triage.training.retrain import retrain as run_retrain
+    from triage.services.training import retrain_now
 
-    settings = _settings(config_path)
-    directory = models_dir(models or settings.model.directory)
-    sessions = _sessions(settings)
-    result = run_retrain(sessions, root or directory / "corpus", directory)
+    result = retrain_now(deps_for(_settings(config_path), models), root)
     click.echo(f"version {result.version}: {result.card.get('corrections_included', 0)} correction(s) included, "
                f"{result.seconds:.0f} s")
     for head, (new, old) in result.comparison.items():

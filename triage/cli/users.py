@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from triage.cli import _sessions, _settings, config_option, friendly, main
+from triage.cli import _sessions, _settings, config_option, deps_for, friendly, main
 from triage.errors import ConfigError
 
 
@@ -52,10 +52,9 @@ def user_add(name: str, role: str, password_stdin: bool, config_path: Path) -> N
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    from triage.store import users
+    from triage.services import accounts
 
-    with _sessions(settings).begin() as session:
-        users.add(session, name, password, role)
+    accounts.add(deps_for(settings), name, password, role)
     click.echo(f"added {role} {name}")
 
 
@@ -64,13 +63,12 @@ def user_add(name: str, role: str, password_stdin: bool, config_path: Path) -> N
 @friendly
 def user_list(config_path: Path) -> None:
     """List the accounts."""
-    from triage.store import users
+    from triage.services import accounts
 
-    with _sessions(_settings(config_path))() as session:
-        for u in users.all_users(session):
-            state = "active" if u.active else "disabled"
-            last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never"
-            click.echo(f"{u.name:20} {u.role:6} {state:9} last login {last}")
+    for u in accounts.all_accounts(deps_for(_settings(config_path))):
+        state = "active" if u.active else "disabled"
+        last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never"
+        click.echo(f"{u.name:20} {u.role:6} {state:9} last login {last}")
 
 
 @user.command("disable")
@@ -79,10 +77,9 @@ def user_list(config_path: Path) -> None:
 @friendly
 def user_disable(name: str, config_path: Path) -> None:
     """Stop an account from logging in (its corrections stay)."""
-    from triage.store import users
+    from triage.services import accounts
 
-    with _sessions(_settings(config_path)).begin() as session:
-        users.disable(session, name)
+    accounts.disable(deps_for(_settings(config_path)), name, actor="cli")
     click.echo(f"disabled {name}")
 
 
@@ -97,10 +94,9 @@ def corrections() -> None:
 @friendly
 def corrections_export(directory: Path, config_path: Path) -> None:
     """Write corrected cases in the corpus format (labels.csv + mail/*.eml) for a human check."""
-    from triage.store import review
+    from triage.services import review
 
-    with _sessions(_settings(config_path))() as session:
-        count = review.export_corrections(session, directory)
+    count = review.export_corrections(deps_for(_settings(config_path)), directory)
     click.echo(f"{count} corrected case(s) written to {directory}/ (labels.csv and mail/)")
 
 

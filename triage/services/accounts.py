@@ -75,3 +75,9 @@ def disable(deps: Deps, name: str, actor: str) -> None:
         raise Invalid("you cannot disable your own account")
     with deps.sessions.begin() as session:
         users.disable(session, name, actor=actor)
+
+
+def add(deps: Deps, name: str, password: str, role: str) -> None:
+    """A new account; a bad name, a short password or a name in use raises ConfigError."""
+    with deps.sessions.begin() as session:
+        users.add(session, name, password, role)

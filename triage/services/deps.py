@@ -53,6 +53,11 @@ def build(settings: Settings, sessions: sessionmaker[Session], *, models: Path |
                 transport=lambda: transport_for(settings), classifier=classifier)
 
 
+def models_folder(configured: Path | None) -> Path:
+    """The models folder: as configured, else ./models, else the one beside the package."""
+    return models_dir(configured)
+
+
 def fixed(classifier: Classifier | None) -> Callable[[], Classifier | None]:
     """A classifier factory that always gives this one (a one-off poll, a test)."""
     return lambda: classifier

@@ -69,8 +69,9 @@ def promote(deps: Deps, version: str, actor: str) -> None:
 
     registry.load(deps.models, version)
     registry.promote(deps.models, version)
-    with deps.sessions.begin() as session:
-        repo.audit(session, "model.promoted", deps.clock(), actor=actor, version=version)
+    if deps.sessions.kw.get("bind") is not None:  # a models folder without a database: nothing to log in
+        with deps.sessions.begin() as session:
+            repo.audit(session, "model.promoted", deps.clock(), actor=actor, version=version)
 
 
 @dataclass(frozen=True)

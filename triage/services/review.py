@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -185,3 +186,9 @@ def attachment(deps: Deps, message_id: int, index: int) -> Attachment | None:
         msg = repo.message_by_id(session, message_id)
         found = store.attachment(session, msg, index) if msg is not None else None
     return Attachment(*found) if found is not None else None
+
+
+def export_corrections(deps: Deps, folder: Path) -> int:
+    """Corrected cases in the corpus format (labels.csv + mail/*.eml), for a person to check."""
+    with deps.sessions() as session:
+        return store.export_corrections(session, folder)

@@ -20,19 +20,18 @@ from email.mime.nonmultipart import MIMENonMultipart
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
 from triage.config import Acknowledge, Organisation
+from triage.dates import AMSTERDAM, long_date
 from triage.domain import AckPlan, Address, OwnAddresses, Prediction, Rendered, Resolved, ack_message_id
 from triage.reasons import Code, Reason, reason
 from triage.stages.parse import one_line
 from triage.stages.screen import is_machine_address
-from triage.stages.terms import AMSTERDAM, Term, due_date, extended, receipt_day
+from triage.stages.terms import Term, due_date, extended, receipt_day
 
 CLASSES = ("formal_complaint", "informal_complaint", "question")
 LANGUAGES = ("nl", "en")
-_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 _SUBJECT = {"nl": "Ontvangstbevestiging", "en": "Acknowledgement of receipt"}
 _MSGID = re.compile(r"^<[^<>\s]+@[^<>\s]+>$")
 # Lines up to RFC 5322's hard limit: a long Message-ID in In-Reply-To stays on its line (folded
@@ -164,11 +163,6 @@ def environment(override: Path | None) -> Environment:
         loaders.insert(0, FileSystemLoader(str(override)))
     return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined)
-
-
-def long_date(day: date, language: str) -> str:
-    """'woensdag 6 mei 2026', 'Wednesday, 6 May 2026'."""
-    return format_date(day, format="full", locale=_LOCALES.get(language, "nl_NL"))
 
 
 @dataclass(frozen=True)

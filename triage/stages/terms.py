@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from triage.dates import AMSTERDAM
+
 Unit = Literal["working_days", "calendar_days", "weeks"]
 
 _TERM = re.compile(r"^\s*(\d{1,3})\s+(working days?|werkdagen|werkdag|calendar days?|days?|dagen|dag|weeks?|weken|week)"

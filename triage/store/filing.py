@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from triage.config import Organisation
+from triage.dates import AMSTERDAM
 from triage.domain import CasePlan, Disposition, Outcome, Rendered, Resolved
 from triage.mailboxes.base import Fetched
 from triage.reasons import Code, english, reason, stored, text
@@ -22,7 +22,6 @@ from triage.store.models import Case, Message, RawBlob
 if TYPE_CHECKING:
     from structlog.stdlib import BoundLogger
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 AckWriter = Callable[[str], Rendered]  # the rendered acknowledgement of the case with this reference

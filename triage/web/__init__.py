@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from triage.config import Settings
 from triage.services.deps import build
-from triage.store import repo
+from triage.services.setup import open_sessions
 from triage.web import admin, auth, context, errors, filters, review, security
 from triage.web.config import configure
 
@@ -28,7 +28,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder="static")
     configure(app, settings, testing)
     if sessions is None:
-        sessions = repo.session_factory(repo.open_engine(settings.database.url))
+        sessions, _created = open_sessions(settings)
     context.install(app, build(settings, sessions, models=models))
     security.protect(app)
     filters.register(app)

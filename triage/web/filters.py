@@ -6,8 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask
 
-from triage.stages.acknowledge import long_date
-from triage.stages.terms import AMSTERDAM
+from triage.dates import long_date, short_datetime
 from triage.web import words
 
 
@@ -20,7 +19,7 @@ def nl_datetime(value: datetime | None) -> str:
     """'21-11-2026 10:12' in Amsterdam time."""
     if value is None:
         return "–"
-    return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
+    return short_datetime(value)
 
 
 def register(app: Flask) -> None:
