@@ -98,6 +98,10 @@ def test_empty_message_is_a_stage_error_or_parses() -> None:
         assert mail.subject == "" and mail.sender is None
 
 
+def test_a_broken_marked_section_does_not_stop_the_html() -> None:
+    assert "hallo" in html_to_text("<p>hallo <![ wereld</p>")
+
+
 def _library_messages() -> Iterator[tuple[Path, EmailMessage]]:
     """mail-parser-reply's own message (unpatched) for the text of every mail on every corpus: the
     training corpus, all fixtures, the demo mail and, where present, the shared real-world corpus."""

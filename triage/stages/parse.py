@@ -15,8 +15,8 @@ import functools
 import logging
 import re
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 
+import lxml.etree
 import mailparser
 from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
@@ -80,53 +80,61 @@ def _bytes_to_text(data: bytes) -> str:
         return data.decode("cp1252", "replace")
 
 
-class _StreamText(HTMLParser):
-    """Visible text by a streaming parser: no depth limit, for markup that defeats a tree parser."""
+_HIDDEN = frozenset({"script", "style", "head", "title", "template", "noscript"})
+_BLOCK = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"})
 
-    _SKIP = {"script", "style", "head", "title", "template", "noscript"}
-    _BREAK = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"}
+
+class _TextTarget:
+    """An lxml parser target that keeps the visible text, a line break at each block. libxml2
+    hands it every element however deep, where the tree it builds for inscriptis ends at 256
+    levels of nesting and drops the text below."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.skipping = 0
+        self.hidden = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skipping += 1
-        elif tag in self._BREAK:
+    def start(self, tag: str, attrib: object) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+        elif tag in _BLOCK:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self.skipping:
-            self.skipping -= 1
-        elif tag in self._BREAK:
+    def end(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(self.hidden - 1, 0)
+        elif tag in _BLOCK:
             self.parts.append("\n")
 
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
+    def data(self, data: str) -> None:
+        if not self.hidden:
             self.parts.append(data)
 
+    def close(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).split("\n"))
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
-def _stream_text(html: str) -> str:
-    parser = _StreamText()
-    parser.feed(html)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+def _plain_text(html: str) -> str:
+    """The bare visible text of `html`, as lxml's event parser reads it."""
+    try:
+        text = lxml.etree.fromstring(html, lxml.etree.HTMLParser(target=_TextTarget()))
+    except (lxml.etree.LxmlError, ValueError) as exc:
+        log.debug("lxml could not read the HTML either (%s)", exc)
+        return ""
+    return text if isinstance(text, str) else ""
 
 
 def html_to_text(html: str) -> str:
     """Visible text of an HTML document (scripts and styles dropped), laid out by inscriptis.
-    Where a tree parser loses text (libxml2 stops at 256 levels of nesting), a streaming parser
-    takes over."""
+    Where it loses text (markup nested past libxml2's 256 levels) or gives up, the bare text
+    that lxml's event parser reads takes its place."""
     try:
         text = get_text(html, _HTML_CONFIG)
     except (RecursionError, ValueError, TypeError) as exc:
-        log.debug("inscriptis failed (%s); using the streaming parser", exc)
+        log.debug("inscriptis failed (%s); using the bare text", exc)
         text = ""
-    streamed = _stream_text(html)
-    return streamed if len(text.split()) < len(streamed.split()) // 2 else text
+    plain = _plain_text(html)
+    return plain if len(text.split()) < len(plain.split()) // 2 else text
 
 
 # Quote headers that mail-parser-reply misses: Dutch "Op … schreef Naam <adres>:" and Apple's
