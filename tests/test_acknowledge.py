@@ -189,3 +189,29 @@ def test_dates_are_written_out_with_babel() -> None:
 
     assert long_date(date(2026, 5, 6), "nl") == "woensdag 6 mei 2026"
     assert long_date(date(2026, 5, 6), "en") == "Wednesday, 6 May 2026"
+
+
+def test_long_message_ids_stay_on_one_line_each_as_they_are() -> None:
+    """The `email` package would write a long In-Reply-To or References as encoded words."""
+    long_id = "<AM0PR07MB1234567890ABCDEF0123456789ABCDEF0123@AM0PR07MB1234.eurprd07.prod.outlook.com>"
+    org = organisation(**{"from": "Klachtenloket <klachten@" + "zeer-lange-naam." * 5 + "lindendal.example>"})
+    older = long_id.replace("<AM0", "<DB9")
+    raw = compose(org, _letter(original_message_id=long_id, original_references=(older,)),
+                  plan(org, None, RECEIVED), CREATED).as_bytes()
+    lines = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    message_id = "<ack.KL-2026-000042.0@" + "zeer-lange-naam." * 5 + "lindendal.example>"
+    assert f"Message-ID: {message_id}".encode() in lines
+    assert f"In-Reply-To: {long_id}".encode() in lines
+    assert f"References: {older} {long_id}".encode() in lines
+
+
+@pytest.mark.parametrize("field", ["subject", "name"])
+def test_an_encoded_word_in_the_subject_or_name_cannot_inject_a_header(field: str) -> None:
+    """The `email` package decodes an encoded word it is given, CR/LF included (a literal one comes
+    from a subject or name that was encoded twice)."""
+    for value in ("=?utf-8?q?Klacht=0D=0ABcc:_victim@example.com?=", "Zoë =?utf-8?q?x=0D=0ABcc:_victim@example.com?="):
+        raw = compose(organisation(), _letter(**{field: value}), plan(organisation(), None, RECEIVED),
+                      CREATED).as_bytes()
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        assert b"\nBcc:" not in head
+        assert email.message_from_bytes(raw, policy=email.policy.default)["Bcc"] is None

@@ -4,20 +4,20 @@ quoted replies and signatures."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mailparser_reply.parser import EmailMessage
+from mailparser_reply import EmailMessage, EmailReply
 
 from triage.errors import StageError
 from triage.stages.parse import (
     REPLY_LANGUAGES,
     decode_header_value,
     html_to_text,
-    maybe_quote_header,
     parse,
-    quick_signature,
+    read_replies,
     split_reply,
 )
 
@@ -98,41 +98,52 @@ def test_empty_message_is_a_stage_error_or_parses() -> None:
         assert mail.subject == "" and mail.sender is None
 
 
-def _library_messages() -> Iterator[tuple[Path, EmailMessage]]:
-    """mail-parser-reply's own message (unpatched) for the text of every mail on every corpus: the
-    training corpus, all fixtures, the demo mail and, where present, the shared real-world corpus."""
+def test_a_broken_marked_section_does_not_stop_the_html() -> None:
+    assert "hallo" in html_to_text("<p>hallo <![ wereld</p>")
+
+
+def _corpus_texts() -> Iterator[tuple[Path, str]]:
+    """The text of every mail on every corpus: the training corpus, all fixtures, the demo mail
+    and, where present, the shared real-world corpus."""
     from conftest import shared_corpus
 
     root = Path(__file__).resolve().parent.parent
     for folder in (root / "models" / "corpus", root / "tests" / "fixtures", root / "triage" / "demo", shared_corpus()):
         for path in sorted(folder.rglob("*.eml")):
             try:
-                text = parse(path.read_bytes()).text
+                yield path, parse(path.read_bytes()).text
             except StageError:
                 continue
-            yield path, EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
 
 
-def test_quote_header_prefilter_never_hides_a_header() -> None:
-    """The cheap pre-check before mail-parser-reply's header search passes every text in which
-    that search finds a header."""
-    checked = with_header = 0
-    for path, message in _library_messages():
-        if message.HEADER_REGEX.findall(message.text):
-            with_header += 1
-            assert maybe_quote_header(message.text), path
+def _parts(replies: list[EmailReply]) -> list[tuple[str, ...]]:
+    return [tuple(" ".join(s.split()) for s in (r.headers, r.body, r.signatures)) for r in replies]
+
+
+def test_reading_a_bounded_copy_splits_every_corpus_text_as_the_library_does() -> None:
+    """mail-parser-reply reads a bounded copy of the text (see read_replies); on every corpus it
+    finds the same replies, headers and signatures there as in the whole text, blanks aside."""
+    checked = with_header = signed = 0
+    for path, text in _corpus_texts():
+        library = EmailMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read().replies
+        assert _parts(read_replies(text) or []) == _parts(library), path
         checked += 1
-    assert checked > 900 and with_header > 50
+        with_header += len(library) > 1
+        signed += any(r.signatures for r in library)
+    assert checked > 900 and with_header > 50 and signed > 300
 
 
-def test_quick_signature_pattern_finds_what_the_library_finds() -> None:
-    """Same signatures as mail-parser-reply's own pattern (see quick_signature)."""
-    checked = signed = 0
-    for path, message in _library_messages():
-        theirs = message.SIGNATURE_REGEX.search(message.text)
-        ours = quick_signature(message.SIGNATURE_REGEX).search(message.text)
-        assert (theirs.group() if theirs else None) == (ours.group() if ours else None), path
-        assert quick_signature(message.SIGNATURE_REGEX) is not message.SIGNATURE_REGEX  # the tail was found
-        checked += 1
-        signed += bool(theirs)
-    assert checked > 900 and signed > 300
+def test_a_long_blank_run_is_split_in_bounded_time() -> None:
+    """50 000 blank lines keep mail-parser-reply's signature pattern busy for minutes."""
+    started = time.monotonic()
+    new, signature, _ = split_reply("Hallo,\n" + "\n" * 50_000 + "De lift is kapot.\n\nMet vriendelijke groet,\nPiet")
+    assert time.monotonic() - started < 5
+    assert new == "Hallo,\n\nDe lift is kapot." and "Piet" in signature
+
+
+def test_text_past_the_bound_continues_the_last_part() -> None:
+    tail = "P.S. De lift in blok B is ook al weken kapot. " * 400  # past what the library reads
+    new, signature, _ = split_reply(f"Hallo,\n\nDe lift is kapot.\n\nMet vriendelijke groet,\nPiet\n\n{tail}")
+    assert new == "Hallo,\n\nDe lift is kapot." and signature.endswith(tail.strip())
+    new, signature, quoted = split_reply(f"Hallo,\n\n{tail}")
+    assert new == f"Hallo,\n\n{tail.strip()}" and not signature and not quoted

@@ -11,17 +11,16 @@ import binascii
 import email.header
 import email.message
 import email.utils
-import functools
 import logging
 import re
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 
+import lxml.etree
 import mailparser
 from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
-from mailparser_reply.parser import EmailMessage, EmailReply
+from mailparser_reply import EmailMessage, EmailReply
 
 from triage.domain import Address, Attachment, Mail
 from triage.errors import StageError
@@ -80,53 +79,61 @@ def _bytes_to_text(data: bytes) -> str:
         return data.decode("cp1252", "replace")
 
 
-class _StreamText(HTMLParser):
-    """Visible text by a streaming parser: no depth limit, for markup that defeats a tree parser."""
+_HIDDEN = frozenset({"script", "style", "head", "title", "template", "noscript"})
+_BLOCK = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"})
 
-    _SKIP = {"script", "style", "head", "title", "template", "noscript"}
-    _BREAK = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"}
+
+class _TextTarget:
+    """An lxml parser target that keeps the visible text, a line break at each block. libxml2
+    hands it every element however deep, where the tree it builds for inscriptis ends at 256
+    levels of nesting and drops the text below."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.skipping = 0
+        self.hidden = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skipping += 1
-        elif tag in self._BREAK:
+    def start(self, tag: str, attrib: object) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+        elif tag in _BLOCK:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self.skipping:
-            self.skipping -= 1
-        elif tag in self._BREAK:
+    def end(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(self.hidden - 1, 0)
+        elif tag in _BLOCK:
             self.parts.append("\n")
 
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
+    def data(self, data: str) -> None:
+        if not self.hidden:
             self.parts.append(data)
 
+    def close(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).split("\n"))
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
-def _stream_text(html: str) -> str:
-    parser = _StreamText()
-    parser.feed(html)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+def _plain_text(html: str) -> str:
+    """The bare visible text of `html`, as lxml's event parser reads it."""
+    try:
+        text = lxml.etree.fromstring(html, lxml.etree.HTMLParser(target=_TextTarget()))
+    except (lxml.etree.LxmlError, ValueError) as exc:
+        log.debug("lxml could not read the HTML either (%s)", exc)
+        return ""
+    return text if isinstance(text, str) else ""
 
 
 def html_to_text(html: str) -> str:
     """Visible text of an HTML document (scripts and styles dropped), laid out by inscriptis.
-    Where a tree parser loses text (libxml2 stops at 256 levels of nesting), a streaming parser
-    takes over."""
+    Where it loses text (markup nested past libxml2's 256 levels) or gives up, the bare text
+    that lxml's event parser reads takes its place."""
     try:
         text = get_text(html, _HTML_CONFIG)
     except (RecursionError, ValueError, TypeError) as exc:
-        log.debug("inscriptis failed (%s); using the streaming parser", exc)
+        log.debug("inscriptis failed (%s); using the bare text", exc)
         text = ""
-    streamed = _stream_text(html)
-    return streamed if len(text.split()) < len(streamed.split()) // 2 else text
+    plain = _plain_text(html)
+    return plain if len(text.split()) < len(plain.split()) // 2 else text
 
 
 # Quote headers that mail-parser-reply misses: Dutch "Op … schreef Naam <adres>:" and Apple's
@@ -145,57 +152,49 @@ def _cut_quote_header(text: str) -> tuple[str, str]:
     return text[: match.start()], text[match.start() :]
 
 
-# Every quote header mail-parser-reply finds for nl/en/de contains one of these. Its own header
-# pattern is a long alternation tried at every position of the text, which made it the slowest
-# step of parsing; most mail has no quote header at all. tests/test_parse.py checks on every
-# corpus that no header is ever missed.
-_MAYBE_QUOTE_HEADER = re.compile(  # on lower-cased text: several times faster than re.IGNORECASE
-    r"schreef:|wrote:|schrieb|original message|(?<![a-z0-9])(?:van|verzonden|aan|onderwerp|datum|cc|from|"
-    r"sent|to|subject|date|organization|von|gesendet|an|betreff|organisation):"
-)
+# mail-parser-reply's patterns backtrack on some input: its signature pattern takes about n² steps
+# on a run of n blank characters (50 000 blank lines took over seven minutes), its quote-header
+# pattern about n² on a long line that opens with "On", "Op" or "Am". So it reads a bounded copy of
+# the text: runs of blanks collapsed, and at most REPLY_INPUT_CHARS characters, cut at a blank
+# (the worst text found then costs about 2 s); what it does not read continues its last reply.
+# tests/test_parse.py checks on every corpus that this splits every text as the library does on
+# the whole of it.
+REPLY_INPUT_CHARS = 10_000
+_BLANK_RUN = re.compile(r"\s{64,}")  # shorter runs cost little and may be layout (columns)
 
 
-def maybe_quote_header(text: str) -> bool:
-    return _MAYBE_QUOTE_HEADER.search(text.lower()) is not None
+def _collapse(run: re.Match[str]) -> str:
+    return "\n" * min(run.group().count("\n"), 2) or " "
 
 
-_NEVER = re.compile(r"(?!)")
+def _bounded(text: str) -> tuple[str, str]:
+    """`text` as mail-parser-reply reads it, and the rest, which it does not read."""
+    text = _BLANK_RUN.sub(_collapse, text)
+    if len(text) <= REPLY_INPUT_CHARS:
+        return text, ""
+    cut = max(text.rfind("\n", 0, REPLY_INPUT_CHARS), text.rfind(" ", 0, REPLY_INPUT_CHARS))
+    cut = cut if cut > REPLY_INPUT_CHARS // 2 else REPLY_INPUT_CHARS  # the rest keeps the blank it starts with
+    return text[:cut], text[cut:]
 
 
-_ANY_TAIL = r"(.|\s)*)"
+def _continued(replies: list[EmailReply], rest: str) -> list[EmailReply]:
+    """`replies` with `rest` added to the last, where the library would have put it: in its
+    signature when it has one (a signature runs to the end of its reply), else in its text."""
+    last = replies[-1]
+    signatures = last.signatures + rest if last.signatures else ""
+    return [*replies[:-1], EmailReply(content=last.content + rest, headers=last.headers, signatures=signatures,
+                                       disclaimers=last.disclaimers)]
 
 
-@functools.lru_cache(maxsize=8)
-def quick_signature(pattern: re.Pattern[str]) -> re.Pattern[str]:
-    r"""The library's signature pattern with its tail `(.|\s)*` (any character up to the end, one
-    group repetition per character) written `[\s\S]*`: the same match, many times faster on long
-    mail. tests/test_parse.py checks both find the same signature on every corpus."""
-    if not pattern.pattern.endswith(_ANY_TAIL):
-        return pattern
-    return re.compile(pattern.pattern[: -len(_ANY_TAIL)] + r"[\s\S]*)", pattern.flags)
-
-
-class _Message(EmailMessage):
-    """mail-parser-reply's message, which skips its header search where no header can be and
-    matches signatures with a quicker equivalent of its pattern."""
-
-    @property
-    def HEADER_REGEX(self) -> re.Pattern[str]:  # noqa: N802 (the library's name)
-        if maybe_quote_header(self.text):
-            return super().HEADER_REGEX
-        return _NEVER
-
-    @property
-    def SIGNATURE_REGEX(self) -> re.Pattern[str]:  # noqa: N802 (the library's name)
-        return quick_signature(super().SIGNATURE_REGEX)
-
-
-def _replies(text: str) -> list[EmailReply] | None:
-    """mail-parser-reply's fragments of `text` (newest first), or None when it cannot cope."""
+def read_replies(text: str) -> list[EmailReply] | None:
+    """mail-parser-reply's replies in `text` (newest first), read from the bounded copy above; None
+    when it cannot cope. Its documented EmailMessage, as EmailReplyParser cannot keep hyphen lists."""
+    head, rest = _bounded(text)
     try:
-        return _Message(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read().replies
+        replies = EmailMessage(text=head, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read().replies
     except (RecursionError, re.error):
         return None
+    return _continued(replies, rest) if replies and rest.strip() else replies
 
 
 def first_part(text: str) -> str:
@@ -203,7 +202,7 @@ def first_part(text: str) -> str:
     text = _cut_quote_header(text)[0]
     if not text.strip():
         return ""
-    replies = _replies(text)
+    replies = read_replies(text)
     if not replies or replies[0].headers:
         return text.strip()
     return replies[0].full_body
@@ -216,7 +215,7 @@ def split_reply(text: str) -> tuple[str, str, str]:
     text, quoted_tail = _cut_quote_header(text)
     if not text.strip():
         return "", "", quoted_tail.strip()
-    replies = _replies(text)
+    replies = read_replies(text)
     if not replies:
         return text.strip(), "", quoted_tail.strip()
     first = replies[0]
