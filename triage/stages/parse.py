@@ -205,7 +205,7 @@ def first_part(text: str) -> str:
     replies = read_replies(text)
     if not replies or replies[0].headers:
         return text.strip()
-    return replies[0].full_body
+    return str(replies[0].full_body)
 
 
 def split_reply(text: str) -> tuple[str, str, str]:
