@@ -7,13 +7,16 @@ to send, `compose` renders the MIME message with its deterministic Message-ID.
 
 from __future__ import annotations
 
+import binascii
 import email.policy
 import email.utils
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from email import headerregistry
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +34,10 @@ CLASSES = ("formal_complaint", "informal_complaint", "question")
 LANGUAGES = ("nl", "en")
 _SUBJECT = {"nl": "Ontvangstbevestiging", "en": "Acknowledgement of receipt"}
 _MSGID = re.compile(r"^<[^<>\s]+@[^<>\s]+>$")
+# Lines up to RFC 5322's hard limit: a long Message-ID in In-Reply-To stays on its line (folded
+# before it, some clients read the leading blank as part of the id). Encoded words stay <= 75.
+_POLICY = email.policy.compat32.clone(linesep="\r\n", max_line_length=998)
+_FOLD = email.policy.SMTP  # folds the rare header that needs it: 78 characters, RFC 2047
 
 
 @dataclass(frozen=True)
@@ -191,48 +198,23 @@ def sender_domain(org: Organisation) -> str:
     return email.utils.parseaddr(org.ack_from())[1].rpartition("@")[2].lower() or "localhost"
 
 
-def _as_is(name: str, value: object, linesep: str) -> str | None:
-    """`Name: value` on one line, when the value is printable ASCII within RFC 5322's 998 characters."""
-    text = str(value)
-    if text.isascii() and text.isprintable() and len(name) + len(text) + 2 <= 998:
-        return f"{name}: {text}{linesep}"
-    return None
-
-
-class _Policy(email.policy.EmailPolicy):
-    """The `email` package's SMTP policy, except that a printable ASCII header is written as it is,
-    on one line; the others are folded and RFC 2047-encoded as usual. The package would write a long
-    In-Reply-To or References as encoded words (CPython gh-100991), which breaks threading, fold
-    before a long Message-ID (a leading blank some clients take as part of the id), and move a
-    value that just misses the first line onto a line of its own, which it reads back with a blank."""
-
-    def fold(self, name: str, value: str) -> str:
-        return _as_is(name, value, self.linesep) or super().fold(name, value)
-
-    def fold_binary(self, name: str, value: str) -> bytes:
-        line = _as_is(name, value, self.linesep)
-        return line.encode("ascii") if line else super().fold_binary(name, value)
-
-
-# Lines of at most 76 characters: RFC 2045's limit for quoted-printable, by which set_content sizes
-# a body's lines (at SMTP's 78 they reach 78). Encoded words keep well within RFC 2047's 75.
-_POLICY = _Policy(linesep="\r\n", max_line_length=76)
-
-
-def compose(org: Organisation, letter: Letter, p: Plan, created: datetime, nonce: int = 0) -> EmailMessage:
-    """The acknowledgement as a multipart/alternative message, ready to send: CRLF line ends,
-    headers RFC 2047-encoded where they are not ASCII, UTF-8 quoted-printable text parts."""
+def compose(org: Organisation, letter: Letter, p: Plan, created: datetime, nonce: int = 0) -> Message:
+    """The acknowledgement as a multipart/alternative message, ready to send (CRLF line ends,
+    headers RFC 2047-encoded where they are not ASCII). Built with the `email` package's compat32
+    classes: a third of the cost of EmailMessage, whose header registry parses every header again."""
     env = environment(org.acknowledge.templates)
     values = context(org, letter, p)
-    msg = EmailMessage(policy=_POLICY)
-    subject = _plain(letter.subject)[:200]
-    msg["Subject"] = (f"{_SUBJECT[p.language]}: {subject} [{letter.reference}]" if subject else
-                      f"{_SUBJECT[p.language]} [{letter.reference}]")
-    msg["From"] = _address(*email.utils.parseaddr(org.ack_from()))
-    msg["To"] = _address(letter.recipient.name, letter.recipient.addr)
+    text = env.get_template(f"{p.language}/{p.template}.txt").render(values)
+    html = env.get_template(f"{p.language}/{p.template}.html").render(values)
+    msg = MIMEMultipart("alternative", policy=_POLICY)
+    subject = one_line(letter.subject)[:200]  # CR/LF and runs of blanks folded: no header injection
+    msg["Subject"] = _header(f"{_SUBJECT[p.language]}: {subject} [{letter.reference}]" if subject else
+                             f"{_SUBJECT[p.language]} [{letter.reference}]", "Subject")
+    msg["From"] = _address(*email.utils.parseaddr(org.ack_from()), "From")
+    msg["To"] = _address(letter.recipient.name, letter.recipient.addr, "To")
     if org.acknowledge.reply_to:
-        msg["Reply-To"] = _address(*email.utils.parseaddr(org.acknowledge.reply_to))
-    msg["Date"] = created.astimezone(AMSTERDAM)
+        msg["Reply-To"] = _address(*email.utils.parseaddr(org.acknowledge.reply_to), "Reply-To")
+    msg["Date"] = email.utils.format_datetime(created.astimezone(AMSTERDAM))
     msg["Message-ID"] = ack_message_id(letter.reference, sender_domain(org), str(nonce))
     original = letter.original_message_id if _MSGID.match(letter.original_message_id) else ""
     if original:
@@ -240,21 +222,39 @@ def compose(org: Organisation, letter: Letter, p: Plan, created: datetime, nonce
         msg["References"] = " ".join([*[r for r in letter.original_references if _MSGID.match(r)][-10:], original])
     msg["Auto-Submitted"] = "auto-replied"
     msg["X-Auto-Response-Suppress"] = "All"  # asks Exchange not to send an out-of-office back
-    text = env.get_template(f"{p.language}/{p.template}.txt").render(values)
-    msg.set_content(text, charset="utf-8", cte="quoted-printable")
-    html = env.get_template(f"{p.language}/{p.template}.html").render(values)
-    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    msg["Content-Language"] = p.language  # after the parts: making them moves Content-* headers down
+    msg["Content-Language"] = p.language
+    for body, subtype in ((text, "plain"), (html, "html")):
+        msg.attach(_text_part(body, subtype))
     return msg
 
 
-def _plain(text: str) -> str:
-    """Text for a header: one line (CR/LF and runs of blanks folded), with no RFC 2047 marker left.
-    The `email` package decodes an encoded word it finds in a subject or a name, CR/LF included,
-    and Python before 3.11.10 and 3.12.5 writes those out: a header injection."""
-    return one_line(text).replace("=?", "= ?")
+def _text_part(body: str, subtype: str) -> MIMENonMultipart:
+    """A UTF-8 quoted-printable text part, encoded by binascii (in C) rather than by the `email`
+    package's encoder (in Python), which took a fifth of the time to write an acknowledgement."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8", policy=_POLICY)
+    del part["MIME-Version"]  # once, at the top
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    lines = body.replace("\r\n", "\n").encode("utf-8")
+    part.set_payload(binascii.b2a_qp(lines, quotetabs=False, istext=True).decode("ascii"))
+    return part
 
 
-def _address(name: str, addr: str) -> headerregistry.Address:
-    """`Name <addr>`; the `email` package quotes or encodes the name as needed."""
-    return headerregistry.Address(display_name=_plain(name), addr_spec=one_line(addr).replace(" ", ""))
+def _header(value: str, name: str) -> str:
+    """A header value: as is when ASCII, else RFC 2047 encoded words of at most 75 characters,
+    folded onto lines of at most 76 (the policy folds nothing below 998, so that Message-IDs and
+    References stay on one line)."""
+    value = one_line(value)
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=76)
+
+
+def _address(name: str, addr: str, field: str) -> str:
+    """`Name <addr>`, the name quoted or encoded as needed; CR/LF never reach the header. A non-ASCII
+    name is folded by the `email` package's modern policy, which encodes a phrase word by word
+    (split encoded words would otherwise run words together in some readers)."""
+    addr, name = one_line(addr).replace(" ", ""), one_line(name)
+    if name.isascii():
+        return email.utils.formataddr((name, addr))
+    folded: str = _FOLD.fold(field, email.utils.formataddr((name, addr)))
+    return folded[len(field) + 2 :].rstrip("\r\n")
