@@ -20,7 +20,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -49,6 +49,7 @@ from triage.stages.thread import CaseFinder, find_thread
 from triage.training.model import Classifier
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ class Context:
     count_recent: Callable[[set[str]], Mapping[str, int]] = lambda addresses: {}
 
 
-def _stage(name: str, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+def _stage(name: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`fn(*args, **kwargs)`, typed as the stage is; any exception but a database fault becomes a
+    StageError naming the stage."""
     try:
         return fn(*args, **kwargs)
     except (StageError, SQLAlchemyError):  # a database fault is not the message's fault: abort the poll
