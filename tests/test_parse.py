@@ -12,14 +12,9 @@ import pytest
 from mailparser_reply import EmailMessage, EmailReply
 
 from triage.errors import StageError
-from triage.stages.parse import (
-    REPLY_LANGUAGES,
-    decode_header_value,
-    html_to_text,
-    parse,
-    read_replies,
-    split_reply,
-)
+from triage.stages.html import html_to_text
+from triage.stages.parse import decode_header_value, parse
+from triage.stages.replies import REPLY_LANGUAGES, read_replies, split_reply
 
 FOLDER = Path(__file__).parent / "fixtures" / "encodings"
 CASES = json.loads((FOLDER / "cases.json").read_text(encoding="utf-8"))

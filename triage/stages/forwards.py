@@ -16,7 +16,8 @@ import dateparser
 
 from triage.domain import Address, Forward, Mail, OwnAddresses, Resolved
 from triage.reasons import Code, reason
-from triage.stages.parse import first_part, one_line, parse
+from triage.stages.parse import one_line, parse
+from triage.stages.replies import first_part
 from triage.stages.screen import is_machine_address
 
 # A separator line that opens a forwarded message, and the client it comes from.
