@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+from timing import best
 
 from triage.config import Organisation
 from triage.domain import Address, Prediction
@@ -51,15 +51,6 @@ def letters(org: Organisation, n: int) -> list[tuple[Letter, Plan]]:
                         original_references=(f"<{i}.older@mail.example.nl>",))
         out.append((letter, plan(org, PREDICTIONS[i % 4], RECEIVED)))
     return out
-
-
-def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:

@@ -14,13 +14,13 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import mailparser  # noqa: E402
+from timing import best  # noqa: E402
 
 from triage.domain import OwnAddresses  # noqa: E402
 from triage.pipeline import Context, process_many  # noqa: E402
@@ -31,15 +31,6 @@ from triage.training import registry, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 200  # the mailboxes' default batch size
-
-
-def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
