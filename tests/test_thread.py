@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from triage.domain import Address, Resolved, ack_message_id
+from triage.domain import Address, Resolved, ThreadMatch, ack_message_id
+from triage.reasons import text
 from triage.stages.parse import parse
-from triage.stages.thread import references, thread
+from triage.stages.thread import CaseFinder, find_thread, references
 
 CASES = {"KL-2026-000042": (42, "anna@example.net")}
 
@@ -17,6 +18,13 @@ def _resolved(subject: str = "Re: Schimmel", sender: str = "anna@example.net", i
     mail = parse(f"From: {sender}\r\nSubject: {subject}\r\n\r\nNog steeds schimmel.\r\n".encode())
     mail = replace(mail, in_reply_to=in_reply_to, references=refs)
     return Resolved(mail, Address(sender))
+
+
+
+def thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple[ThreadMatch | None, str]:
+    """The stage's match, with its reasons as the English line the logs show."""
+    match, notes = find_thread(resolved, prefix, find_case)
+    return match, text(notes)
 
 
 def test_reference_in_subject_joins() -> None:

@@ -154,9 +154,10 @@ def decide(deps: Deps, org: Organisation, fetched: list[Fetched]) -> list[Outcom
     return [decided.get(f.uid) for f in fetched]
 
 
-def handle(deps: Deps, place: Place, fetched: Fetched, outcome: Outcome | None = None) -> filing.Filed:
-    """Commit the record of one fetched message (one transaction), processing it unless its
-    `outcome` was decided with its batch."""
+def handle(deps: Deps, place: Place, fetched: Fetched, outcome: Outcome | None) -> filing.Filed:
+    """Commit the record of one fetched message (one transaction) with the outcome decided for it
+    with its batch; None for content the organisation has already (a duplicate, or a message the
+    mailbox renumbered)."""
     now = deps.clock()
     with deps.sessions.begin() as session:
         first = repo.first_by_sha(session, place.org.id, fetched.sha256)
@@ -166,9 +167,7 @@ def handle(deps: Deps, place: Place, fetched: Fetched, outcome: Outcome | None =
         elif first is not None:
             filed = filing.file_duplicate(session, place, fetched, first, now)
         else:
-            if outcome is None:
-                ctx = context(deps, place.org, session)
-                outcome = process(fetched.raw, ctx, fetched.internaldate or now)
+            assert outcome is not None, "content decided as known has a record"  # records are never deleted
             filed = filing.file_new(session, place, fetched, outcome, writer(place.org, outcome, now), now)
     filed.log(log)
     return filed

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from triage.domain import Resolved, ThreadMatch
-from triage.reasons import Code, Reason, reason, text
+from triage.reasons import Code, Reason, reason
 
 # (case id, complainant address) for a reference, or None when there is no such case.
 CaseFinder = Callable[[str], tuple[int, str | None] | None]
@@ -47,9 +47,3 @@ def find_thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple
             return ThreadMatch(case_id=case_id, reference=ref, how=how), ()
         notes.append(reason(Code.REFERENCE_OTHER_SENDER, reference=ref, sender=sender or "the sender"))
     return None, tuple(notes)
-
-
-def thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple[ThreadMatch | None, str]:
-    """`find_thread` with its reasons as one English line."""
-    match, notes = find_thread(resolved, prefix, find_case)
-    return match, text(notes)
