@@ -16,7 +16,6 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import email.utils
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -226,7 +225,3 @@ def peek(raw: bytes) -> tuple[str, str | None]:
         return decode_header_value(head.get("subject", ""))[:2000], (sender[:320] or None)
     except Exception:  # the message is broken enough to be quarantined: show what we can
         return "", None
-
-
-def sha256(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()

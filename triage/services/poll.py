@@ -22,7 +22,7 @@ from triage.domain import Disposition, Outcome, Rendered
 from triage.errors import ServerError
 from triage.logs import Outage, get_logger
 from triage.mailboxes.base import Fetched, Mailbox
-from triage.pipeline import Context, acknowledge, process, process_many, sha256
+from triage.pipeline import Context, acknowledge, process, process_many
 from triage.services.deps import Deps
 from triage.store import acks, filing, repo
 from triage.store.filing import Place
@@ -194,7 +194,7 @@ def retry_quarantined(deps: Deps, org: Organisation, box: Mailbox, result: PollR
     quarantine = org.folders.quarantine
     pending: Pending = defaultdict(list)
     for fetched in box.fetch(quarantine, box.uids(quarantine)):
-        targets = recovered.get(sha256(fetched.raw))
+        targets = recovered.get(fetched.sha256)
         if targets:
             target, message_id = targets.pop()
             pending[target].append((fetched.uid, message_id))

@@ -205,7 +205,3 @@ def refile(session: Session, org: Organisation, msg: Message, outcome: Outcome, 
     repo.audit(session, "message.retried", now, organisation=org.id, case_id=msg.case_id, message_id=msg.id,
                disposition=msg.disposition, attempts=msg.attempts)
     return _filed(msg, reference)
-
-
-def stamp(dt: datetime | None) -> str:
-    return dt.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M") if dt else ""

@@ -168,7 +168,6 @@ class CaseView:
     acknowledgements: list[Acknowledgement]
     corrections: list[Correction]
     history: list[AuditLog]
-    offer_corrected_ack: bool
 
 
 def case_view(session: Session, case_id: int) -> CaseView | None:
@@ -176,11 +175,10 @@ def case_view(session: Session, case_id: int) -> CaseView | None:
     if case is None:
         return None
     messages = sorted(case.messages, key=lambda m: (m.received_at, m.id))
-    rows = list(session.scalars(select(Acknowledgement).where(Acknowledgement.case_id == case.id)
-                                .order_by(Acknowledgement.nonce)))
+    rows = acknowledgements(session, case.id)
     corrections = list(session.scalars(select(Correction).where(Correction.case_id == case.id).order_by(Correction.at)))
     history = list(session.scalars(select(AuditLog).where(AuditLog.case_id == case.id).order_by(AuditLog.at)))
-    return CaseView(case, messages, rows, corrections, history, False)
+    return CaseView(case, messages, rows, corrections, history)
 
 
 def acknowledgements(session: Session, case_id: int) -> list[Acknowledgement]:
