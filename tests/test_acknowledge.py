@@ -122,7 +122,7 @@ def test_crlf_in_the_subject_cannot_inject_a_header() -> None:
     assert b"\r\nBcc:" not in head and b"\nBcc:" not in head
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Bcc"] is None
-    assert "Bcc: victim@example.com" in parsed["Subject"]
+    assert "Bcc: …" in parsed["Subject"]  # the address itself is not quoted (issue 12: no links in our mail)
 
 
 def test_long_non_ascii_subject_and_name_are_encoded_and_folded() -> None:
@@ -215,3 +215,52 @@ def test_an_encoded_word_in_the_subject_or_name_cannot_inject_a_header(field: st
         head = raw.split(b"\r\n\r\n", 1)[0]
         assert b"\nBcc:" not in head
         assert email.message_from_bytes(raw, policy=email.policy.default)["Bcc"] is None
+
+
+FORGED_NAME = "Uw restitutie van 450 euro staat klaar"
+FORGED_SUBJECT = ("Uw restitutie van 450 euro staat klaar - bel 0900-1234567 of 06-12345678, "
+                  "of kijk op https://terugbetaling.example/claim?id=88 en www.geld-terug.example")
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_forged_name_and_subject_carry_no_link_no_phone_number_and_no_greeting(language: str) -> None:
+    msg = _render(_prediction("complaint", "informal", language=language), subject=FORGED_SUBJECT,
+                  name=FORGED_NAME)
+    text, html = _bodies(msg)
+    greeting = "Geachte heer/mevrouw," if language == "nl" else "Dear Sir or Madam,"
+    for part in (text, html, msg["Subject"], msg["To"]):
+        for bait in ("0900", "12345678", "terugbetaling", "geld-terug", "http", "www", "Geachte Uw", "Dear Uw"):
+            assert bait not in part, (bait, part[:300])
+    assert greeting in text and greeting in html
+    assert msg["To"] == "jan@example.nl"
+    assert "Uw restitutie van 450 euro staat klaar - bel …" in text  # what is left: words only
+    assert "<a " not in html.split("<body", 1)[1].split(">", 1)[1].split("mailto:")[0]  # no link before the contact
+
+
+@pytest.mark.parametrize(("subject", "quoted"), [
+    ("Kliko niet geleegd, zie kliko-lindendal.nl/melding/123", "Kliko niet geleegd, zie …"),
+    ("Bel mij terug op +31 6 1234 5678 of 020 - 123 45 67", "Bel mij terug op … of …"),
+    ("Reactie op KLIKO.NL en mijn mail aan info@lindendal.example", "Reactie op … en mijn mail aan …"),
+    ("Klacht van 12-03-2026 14:30 over rekening 123456789", "Klacht van 12-03-2026 14:30 over rekening …"),
+    ("Re: Ontvangstbevestiging: Stoep los [KL-2026-000042]", "Re: Ontvangstbevestiging: Stoep los [KL-2026-000042]"),
+    ("https://evil.example", ""),
+    ("Lange klacht " + "over de stoep in de Kastanjelaan " * 6,
+     "Lange klacht over de stoep in de Kastanjelaan over de stoep in de Kastanjelaan…"),
+])
+def test_the_quoted_subject_is_short_and_has_no_links_or_phone_numbers(subject: str, quoted: str) -> None:
+    from triage.stages.quoting import quoted_subject
+
+    assert quoted_subject(subject) == quoted
+
+
+@pytest.mark.parametrize(("name", "used"), [
+    ("Jan de Vries", True), ("J.P. van der Berg", True), ("Vries, Jan de", True), ("Anne-Marie O'Neill", True),
+    ("Zoë Çelik-van Ommeren", True), ("Ğülşen Yılmaz", True), ("Dr. Jansen", True),
+    ("Uw restitutie van 450 euro", False), ("jan@example.nl", False), ("evil.example", False),
+    ("Bel www.x.nl", False), ("Kijk op https://x", False), ("Jan2", False), ("<img src=x>", False),
+    ("Lees dit " * 12, False), ("J", False),
+])
+def test_a_display_name_is_used_only_when_it_looks_like_a_name(name: str, used: bool) -> None:
+    from triage.stages.quoting import greeting_name
+
+    assert greeting_name(name) == (name.strip() if used else "")

@@ -27,6 +27,7 @@ from triage.dates import AMSTERDAM, long_date
 from triage.domain import AckPlan, Address, OwnAddresses, Prediction, Rendered, Resolved, ack_message_id
 from triage.reasons import Code, Reason, reason
 from triage.stages.parse import one_line
+from triage.stages.quoting import greeting_name, quoted_subject
 from triage.stages.screen import is_machine_address
 from triage.stages.terms import Term, due_date, extended, receipt_day
 
@@ -182,8 +183,8 @@ def context(org: Organisation, letter: Letter, p: Plan) -> dict[str, object]:
     ack = org.acknowledge
     lang = p.language
     return {
-        "org_name": org.name, "reference": letter.reference, "subject": letter.subject,
-        "name": letter.recipient.name, "received": long_date(receipt_day(letter.received), lang),
+        "org_name": org.name, "reference": letter.reference, "subject": quoted_subject(letter.subject),
+        "name": greeting_name(letter.recipient.name), "received": long_date(receipt_day(letter.received), lang),
         "term": p.term.words(lang), "due": long_date(p.due, lang),
         "extension": p.extension.words(lang) if p.extension else "",
         "due_extended": long_date(p.due_extended, lang) if p.due_extended else "",
@@ -207,11 +208,11 @@ def compose(org: Organisation, letter: Letter, p: Plan, created: datetime, nonce
     text = env.get_template(f"{p.language}/{p.template}.txt").render(values)
     html = env.get_template(f"{p.language}/{p.template}.html").render(values)
     msg = MIMEMultipart("alternative", policy=_POLICY)
-    subject = one_line(letter.subject)[:200]  # CR/LF and runs of blanks folded: no header injection
+    subject = quoted_subject(letter.subject)  # one line (no header injection), no links or phone numbers
     msg["Subject"] = _header(f"{_SUBJECT[p.language]}: {subject} [{letter.reference}]" if subject else
                              f"{_SUBJECT[p.language]} [{letter.reference}]", "Subject")
     msg["From"] = _address(*email.utils.parseaddr(org.ack_from()), "From")
-    msg["To"] = _address(letter.recipient.name, letter.recipient.addr, "To")
+    msg["To"] = _address(greeting_name(letter.recipient.name), letter.recipient.addr, "To")
     if org.acknowledge.reply_to:
         msg["Reply-To"] = _address(*email.utils.parseaddr(org.acknowledge.reply_to), "Reply-To")
     msg["Date"] = email.utils.format_datetime(created.astimezone(AMSTERDAM))
