@@ -27,6 +27,9 @@ SAMPLES = {
     Code.BACKLOG: {"received": "2026-01-01", "days": 7.0},
     Code.RATE_LIMITED: {"count": 3, "address": "a@b.nl"},
     Code.RENDER_FAILED: {"error": "UndefinedError: x"},
+    Code.REPLY_TO_OUR_MAIL: {"reference": "KL-2026-000001"},
+    Code.HELD: {"count": 60, "limit": 60},
+    Code.HELD_NOT_SENT: {"user": "coordinator"},
 }
 
 

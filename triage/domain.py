@@ -6,6 +6,7 @@ Stages take and return these; nothing here talks to a server or a database.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ class AckStatus(enum.StrEnum):
     FAILED = "failed"  # refused, given up, or could not be written
     SUPPRESSED = "suppressed"  # never to be sent: its reason says why
     BOUNCED = "bounced"
+    HELD = "held"  # over the organisation's hourly limit: written, waits for a person to release it
 
 
 COUNTED_ACKS = (AckStatus.PENDING, AckStatus.SENDING, AckStatus.SENT)  # what the rate limit counts
@@ -197,13 +199,16 @@ class AckPlan:
     suppressed: Reason | None  # None: it goes out
     plan: Plan
     letter: Letter | None  # what it is about; None when there is nobody to write to
+    held: Reason | None = None  # it may go out, but only once a person releases it (HELD)
 
     def status(self, rendered: Rendered) -> tuple[AckStatus, Reason | None]:
-        """The outbox status it starts in, and why it will not go out."""
+        """The outbox status it starts in, and why it will not go out (yet)."""
         if self.suppressed is not None:
             return AckStatus.SUPPRESSED, self.suppressed
         if rendered.failed is not None or rendered.raw is None:
             return AckStatus.FAILED, rendered.failed
+        if self.held is not None:
+            return AckStatus.HELD, self.held
         return AckStatus.PENDING, None
 
 
@@ -275,3 +280,24 @@ class OwnAddresses:
 def ack_message_id(reference: str, domain: str, nonce: str = "1") -> str:
     """The deterministic Message-ID of our acknowledgement for a case: recognisable in replies."""
     return f"<ack.{reference}.{nonce}@{domain}>"
+
+
+# Local parts that a ticket system, helpdesk or other machine uses, often one per ticket: counted
+# per domain by the rate limit. Digits count only as a run of five or more (a ticket or case
+# number), so that jan1975@ and piet88@ at the same mail provider are still two people.
+_MACHINE_LOCAL = re.compile(
+    r"(?:.*[-_.])?(?:ticket|tickets|support|helpdesk|servicedesk|service[-_.]?desk|no[-_.]?reply|"
+    r"do[-_.]?not[-_.]?reply|notifications?|case|cases|incident|request|requests|reply|replies|bounces?|"
+    r"mailer[-_.]?daemon)(?:$|[-_.\d].*)|.*\d{5}.*|[\d\W_]+",
+    re.IGNORECASE)
+
+
+def rate_key(addr: str) -> str:
+    """What the per-recipient rate limit counts: the address without its +tag (`jan+klacht@x` is
+    `jan@x`), and for a machine-looking local part the whole domain (`*@vendor.example`): a
+    ticket system answering from `ticket-123@`, `support+123@` counts as one recipient."""
+    local, _, domain = addr.lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if not local or _MACHINE_LOCAL.fullmatch(local):
+        return f"*@{domain}"
+    return f"{local}@{domain}"

@@ -36,6 +36,7 @@ from triage.domain import (
     Rendered,
     Resolved,
     Screening,
+    rate_key,
 )
 from triage.errors import StageError
 from triage.reasons import Code, Reason, reason
@@ -44,7 +45,7 @@ from triage.stages.classify import classify, classify_many
 from triage.stages.forwards import resolve
 from triage.stages.parse import decode_header_value, one_line, parse
 from triage.stages.screen import bounced_acks, screen
-from triage.stages.thread import CaseFinder, find_thread
+from triage.stages.thread import CaseFinder, answered, find_thread
 from triage.training.model import Classifier
 
 T = TypeVar("T")
@@ -63,8 +64,10 @@ class Context:
     classifier: Classifier | None = None
     org: Organisation | None = None  # without it no case or acknowledgement is planned (stage tests)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    # The store's count of acknowledgements per recipient in the last 24 hours, asked once per batch.
+    # The store's count of acknowledgements in the last 24 hours per rate key of these recipients
+    # (`domain.rate_key`), and of the organisation's in the last hour; asked once per batch.
     count_recent: Callable[[set[str]], Mapping[str, int]] = lambda addresses: {}
+    count_hour: Callable[[], int] = lambda: 0
 
 
 def _stage(name: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -146,11 +149,19 @@ def _review_reasons(draft: _Draft, prediction: Prediction | None, classifier: Cl
     return reasons + list(draft.thread_notes)
 
 
-def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, recent: dict[str, int]) -> Outcome:
+@dataclass
+class _Sent:
+    """What the rate limits count: the store's counts plus what this batch queues."""
+
+    by_key: dict[str, int]  # per rate key, 24 hours
+    hour: int  # the organisation's, one hour
+
+
+def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _Sent) -> Outcome:
     """FILED when the model is sure of all three heads, else REVIEW; with the case and
     acknowledgement plans when the organisation is known."""
     reasons = _review_reasons(draft, prediction, ctx.classifier)
-    sure = prediction is not None and prediction.sure and not draft.mail.truncated
+    sure = prediction is not None and prediction.sure and not draft.mail.truncated and not answered(draft.thread_notes)
     if sure:
         assert prediction is not None
         reasons.insert(0, reason(Code.LABELS, kind=prediction.kind, topic=prediction.topic,
@@ -158,7 +169,7 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, recent: 
     disposition = Disposition.FILED if sure else Disposition.REVIEW
     case = ack = None
     if ctx.org is not None:
-        ack = _ack_plan(draft, prediction, ctx, recent)
+        ack = _ack_plan(draft, prediction, ctx, sent)
         case = CasePlan(status=CaseStatus.OPEN if sure else CaseStatus.NEEDS_REVIEW,
                         review=() if sure else tuple(reasons), term=str(ack.plan.term), due=ack.due,
                         due_is_latest=ack.plan.due_is_latest, kind=prediction.kind if prediction else None,
@@ -170,13 +181,15 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, recent: 
                    case=case, ack=ack)
 
 
-def _ack_plan(draft: _Draft, prediction: Prediction | None, ctx: Context, recent: dict[str, int]) -> AckPlan:
-    """The acknowledgement plan; one that will go out counts towards the batch's rate limit."""
+def _ack_plan(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _Sent) -> AckPlan:
+    """The acknowledgement plan; one that will go out counts towards the batch's rate limits."""
     assert ctx.org is not None
-    addr = draft.resolved.complainant.addr[:320] if draft.resolved.complainant else ""
-    plan = ack_stage.decide(ctx.org, draft.resolved, prediction, draft.received, ctx.now, recent.get(addr, 0))
-    if plan.suppressed is None:
-        recent[addr] = recent.get(addr, 0) + 1
+    key = rate_key(draft.resolved.complainant.addr[:320]) if draft.resolved.complainant else ""
+    standing = ack_stage.Standing(sent.by_key.get(key, 0), sent.hour, answered(draft.thread_notes))
+    plan = ack_stage.decide(ctx.org, draft.resolved, prediction, draft.received, ctx.now, standing)
+    if plan.suppressed is None and plan.held is None:
+        sent.by_key[key] = sent.by_key.get(key, 0) + 1
+        sent.hour += 1
     return plan
 
 
@@ -193,7 +206,8 @@ def process_many(raws: Sequence[bytes], ctx: Context, received: Sequence[datetim
         except StageError as exc:
             predicted = [exc]
         predictions = {id(d): p for d, p in zip(drafts, predicted, strict=True)}
-    recent = dict(ctx.count_recent({d.resolved.complainant.addr[:320] for d in drafts if d.resolved.complainant}))
+    recipients = {d.resolved.complainant.addr[:320] for d in drafts if d.resolved.complainant}
+    sent = _Sent(dict(ctx.count_recent(recipients)), ctx.count_hour() if drafts else 0)
     out = []
     for raw, item in zip(raws, prepared, strict=True):
         prediction = predictions.get(id(item))
@@ -202,7 +216,7 @@ def process_many(raws: Sequence[bytes], ctx: Context, received: Sequence[datetim
         elif isinstance(prediction, StageError):
             out.append(_quarantined(prediction.stage, str(prediction), raw))
         else:
-            out.append(_decide(item, prediction, ctx, recent))
+            out.append(_decide(item, prediction, ctx, sent))
     return out
 
 

@@ -45,6 +45,10 @@ class Code(enum.StrEnum):
     BACKLOG = "backlog"  # received (YYYY-MM-DD), days
     RATE_LIMITED = "rate_limited"  # count, address
     RENDER_FAILED = "render_failed"  # error
+    REPLY_TO_OUR_MAIL = "reply_to_our_mail"  # reference: it answers our mail (a loop if we answered back)
+    # why an acknowledgement waits for a person
+    HELD = "held"  # count, limit: the organisation's hourly limit was reached
+    HELD_NOT_SENT = "held_not_sent"  # user: held, and a person decided it is not to be sent
 
 
 def _unsure(p: Mapping[str, Any]) -> str:
@@ -82,6 +86,9 @@ _ENGLISH: dict[Code, Any] = {
     Code.BACKLOG: lambda p: f"received {p['received']}, more than {p['days']:g} days ago (backlog)",
     Code.RATE_LIMITED: "already {count} acknowledgements to {address} in 24 hours",
     Code.RENDER_FAILED: "could not write the acknowledgement: {error}",
+    Code.REPLY_TO_OUR_MAIL: "answers our mail about {reference}: never acknowledged",
+    Code.HELD: "{count} acknowledgements in the last hour, the limit is {limit}: waits for a person to release it",
+    Code.HELD_NOT_SENT: "held over the hourly limit; {user} decided not to send it",
 }
 
 

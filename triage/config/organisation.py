@@ -62,6 +62,8 @@ class Acknowledge(_Strict):
     templates: Path | None = None  # a folder with nl/… and en/… templates that override ours
     max_age_days: Annotated[float, Field(gt=0)] = 7.0  # older mail (a backlog) is filed, not acknowledged
     per_recipient_per_day: Annotated[int, Field(ge=1)] = 3
+    # above this many in an hour (the whole organisation), acknowledgements wait for a person
+    per_organisation_per_hour: Annotated[int, Field(ge=1)] = 60
 
     @field_validator("from_", "reply_to")
     @classmethod

@@ -66,9 +66,13 @@ def context(deps: Deps, org: Organisation, session: Session) -> Context:
     def count_recent(addresses: set[str]) -> dict[str, int]:
         return acks.recent_counts(session, addresses, now)
 
+    def count_hour() -> int:
+        return acks.hour_count(session, org.id, now)
+
     return Context(own=org.own(), reference_prefix=org.reference_prefix, find_case=find_case,
                    max_bytes=parsing.max_message_bytes, max_text_chars=parsing.max_text_chars,
-                   classifier=deps.classifier(), org=org, now=now, count_recent=count_recent)
+                   classifier=deps.classifier(), org=org, now=now, count_recent=count_recent,
+                   count_hour=count_hour)
 
 
 def writer(org: Organisation, outcome: Outcome, now: datetime) -> filing.AckWriter:
@@ -150,6 +154,11 @@ def decide(deps: Deps, org: Organisation, fetched: list[Fetched]) -> list[Outcom
         todo = [f for f in fetched if f.sha256 not in known]
         ctx = context(deps, org, session)
         drafts = process_many([f.raw for f in todo], ctx, [f.internaldate or ctx.now for f in todo])
+        held = sum(1 for d in drafts if d.ack is not None and d.ack.held is not None)
+        if held and not acks.held_counts(session).get(org.id):  # the first held since the last release: warn once
+            log.warning("acks_held", organisation=org.id, held=held,
+                        limit=org.acknowledge.per_organisation_per_hour,
+                        note="over the hourly limit: acknowledgements wait for a person (web queue)")
     decided = dict(zip((f.uid for f in todo), drafts, strict=True))
     return [decided.get(f.uid) for f in fetched]
 

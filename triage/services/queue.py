@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 
 from triage.services.deps import Deps
+from triage.store import acks
 from triage.store import review as store
 
 Filters = store.Filters
@@ -23,15 +24,26 @@ class QueuePage:
     pages: int
     counts: dict[str, dict[str, int]]  # filter -> value -> how many items it would show
     organisations: dict[str, str]  # id -> name, as configured
+    held: dict[str, int]  # organisation id -> acknowledgements waiting for a person (hourly limit)
 
 
 def queue_page(deps: Deps, filters: Filters) -> QueuePage:
     with deps.sessions() as session:
         items = store.queue(session, filters)
         counts = store.counts(session, filters)
+        held = acks.held_counts(session)
     total = counts["status"][filters.status]
     organisations = {org.id: org.name for org in deps.settings.organisations.values()}
-    return QueuePage(items, total, max(1, math.ceil(total / store.PER_PAGE)), counts, organisations)
+    held = {org: n for org, n in held.items() if org in organisations}
+    return QueuePage(items, total, max(1, math.ceil(total / store.PER_PAGE)), counts, organisations, held)
+
+
+def release_held(deps: Deps, organisation: str, user: str, send: bool) -> int:
+    """Send (or drop) the acknowledgements of `organisation` that wait over the hourly limit; how many."""
+    if organisation not in deps.settings.organisations:
+        return 0
+    with deps.sessions.begin() as session:
+        return acks.release_held(session, organisation, send, deps.clock(), user)
 
 
 def neighbours(deps: Deps, filters: Filters, kind: str, item_id: int) -> tuple[Item | None, Item | None]:

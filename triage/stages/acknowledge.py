@@ -24,7 +24,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 
 from triage.config import Acknowledge, Organisation
 from triage.dates import AMSTERDAM, long_date
-from triage.domain import AckPlan, Address, OwnAddresses, Prediction, Rendered, Resolved, ack_message_id
+from triage.domain import AckPlan, Address, OwnAddresses, Prediction, Rendered, Resolved, ack_message_id, rate_key
 from triage.reasons import Code, Reason, reason
 from triage.stages.parse import one_line
 from triage.stages.quoting import greeting_name, quoted_subject
@@ -117,18 +117,30 @@ def suppressed(recipient: Address | None, own: OwnAddresses, received: datetime,
     if now - received > timedelta(days=limits.max_age_days):
         return reason(Code.BACKLOG, received=f"{received:%Y-%m-%d}", days=limits.max_age_days)
     if sent_to_recipient_today >= limits.per_recipient_per_day:
-        return reason(Code.RATE_LIMITED, count=sent_to_recipient_today, address=recipient.addr)
+        return reason(Code.RATE_LIMITED, count=sent_to_recipient_today, address=rate_key(recipient.addr))
     return None
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What bears on sending beyond the message itself: the rate limits' counts, the thread."""
+
+    to_recipient: int = 0  # acknowledgements to the same recipient (its rate key) in the last 24 hours
+    this_hour: int = 0  # the organisation's acknowledgements in the last hour
+    answers: str = ""  # the reference of ours that the message answers without joining its case
+
+
 def decide(org: Organisation, resolved: Resolved, prediction: Prediction | None, received: datetime,
-           now: datetime, recent: int) -> AckPlan:
+           now: datetime, standing: Standing) -> AckPlan:
     """The acknowledgement of a new case: its plan (class, language, due date), whether it may be
-    sent (`recent`: acknowledgements to the same recipient in the last 24 hours) and its letter."""
+    sent, whether it must wait for a person (the hourly limit), and its letter."""
+    recent, answers, this_hour = standing.to_recipient, standing.answers, standing.this_hour
     p = plan(org, prediction, received)
     recipient = resolved.complainant
     if not org.acknowledge.enabled:
         why: Reason | None = reason(Code.ACKS_OFF)
+    elif answers:
+        why = reason(Code.REPLY_TO_OUR_MAIL, reference=answers)
     else:
         why = suppressed(recipient, org.own(), received, now, org.acknowledge, recent)
     letter = None
@@ -138,8 +150,10 @@ def decide(org: Organisation, resolved: Resolved, prediction: Prediction | None,
                         original_message_id="" if forwarded else resolved.mail.message_id,
                         original_references=() if forwarded else resolved.mail.references,
                         forwarded_by_staff=forwarded)
+    limit = org.acknowledge.per_organisation_per_hour
+    held = reason(Code.HELD, count=this_hour, limit=limit) if why is None and this_hour >= limit else None
     return AckPlan(template=f"{p.language}/{p.template}", due=p.due, recipient=recipient, suppressed=why,
-                   plan=p, letter=letter)
+                   plan=p, letter=letter, held=held)
 
 
 def render(org: Organisation, ack: AckPlan, reference: str, now: datetime, nonce: int = 0) -> Rendered:

@@ -47,3 +47,12 @@ def find_thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple
             return ThreadMatch(case_id=case_id, reference=ref, how=how), ()
         notes.append(reason(Code.REFERENCE_OTHER_SENDER, reference=ref, sender=sender or "the sender"))
     return None, tuple(notes)
+
+
+def answered(notes: Notes) -> str:
+    """The reference of ours that a message answers without joining its case ('' when none): a
+    reply to our mail from another address, or naming a reference of ours we do not know. Such a
+    message is never acknowledged (a ticket system answering from a new address per ticket would
+    loop with us for ever) and always goes to a person."""
+    return next((str(n.params["reference"]) for n in notes
+                 if n.code in (Code.REFERENCE_OTHER_SENDER, Code.REFERENCE_UNKNOWN)), "")

@@ -7,17 +7,17 @@ import email.utils
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from triage.config import Outbox
-from triage.domain import COUNTED_ACKS, AckPlan, AckStatus, Rendered
-from triage.reasons import english
+from triage.domain import COUNTED_ACKS, AckPlan, AckStatus, Rendered, rate_key
+from triage.reasons import Code, english, reason
 from triage.store import repo
 from triage.store.models import Acknowledgement, Case
 
 PENDING, SENDING, SENT = AckStatus.PENDING, AckStatus.SENDING, AckStatus.SENT
-FAILED, SUPPRESSED, BOUNCED = AckStatus.FAILED, AckStatus.SUPPRESSED, AckStatus.BOUNCED
+FAILED, SUPPRESSED, BOUNCED, HELD = AckStatus.FAILED, AckStatus.SUPPRESSED, AckStatus.BOUNCED, AckStatus.HELD
 
 
 CHANNEL = "triage_outbox"  # PostgreSQL LISTEN/NOTIFY: a new pending row, for every worker's send job
@@ -29,16 +29,64 @@ def notify_new_rows(session: Session) -> None:
         session.connection().execute(text(f"NOTIFY {CHANNEL}"))  # no autoflush for this
 
 
+def _same_key(key: str) -> ColumnElement[bool]:
+    """Recipients with rate key `key`: `jan@x` and `jan+tag@x` (`Jan@x` is stored lower-cased), or
+    every address at a domain for `*@x`."""
+    local, _, domain = key.rpartition("@")
+    at_domain = Acknowledgement.recipient.endswith(f"@{domain}", autoescape=True)
+    if local == "*":
+        return at_domain
+    return or_(Acknowledgement.recipient == key,
+               and_(Acknowledgement.recipient.startswith(f"{local}+", autoescape=True), at_domain))
+
+
 def recent_counts(session: Session, recipients: set[str], now: datetime) -> dict[str, int]:
-    """Per recipient, the acknowledgements sent or on their way to it in the last 24 hours, in one
-    query (asked once per batch; the pipeline adds what the batch itself queues)."""
-    counts = dict.fromkeys(recipients, 0)
-    if recipients:
-        counts.update({recipient: int(n) for recipient, n in session.execute(
-            select(Acknowledgement.recipient, func.count()).where(
-                Acknowledgement.recipient.in_(recipients), Acknowledgement.status.in_(COUNTED_ACKS),
-                Acknowledgement.created_at >= now - timedelta(hours=24)).group_by(Acknowledgement.recipient))})
+    """Per rate key (`triage.domain.rate_key`: the address without its +tag, or the whole domain of
+    a machine-looking address), the acknowledgements sent or on their way in the last 24 hours, in
+    one query (asked once per batch; the pipeline adds what the batch itself queues)."""
+    keys = {rate_key(r) for r in recipients}
+    counts = dict.fromkeys(keys, 0)
+    if keys:
+        rows = session.execute(select(Acknowledgement.recipient, func.count()).where(
+            or_(*(_same_key(k) for k in sorted(keys))), Acknowledgement.status.in_(COUNTED_ACKS),
+            Acknowledgement.created_at >= now - timedelta(hours=24)).group_by(Acknowledgement.recipient))
+        for recipient, n in rows:
+            key = rate_key(recipient)
+            if key in counts:  # jan@x was asked for, not *@x: a machine-looking neighbour is not jan
+                counts[key] += int(n)
     return counts
+
+
+def hour_count(session: Session, organisation: str, now: datetime) -> int:
+    """The organisation's acknowledgements sent or on their way, written in the last hour."""
+    return int(session.scalar(select(func.count()).select_from(Acknowledgement).where(
+        Acknowledgement.organisation == organisation, Acknowledgement.status.in_(COUNTED_ACKS),
+        Acknowledgement.created_at >= now - timedelta(hours=1))) or 0)
+
+
+def held_counts(session: Session) -> dict[str, int]:
+    """Per organisation, the acknowledgements that wait for a person (over the hourly limit)."""
+    return {org: int(n) for org, n in session.execute(
+        select(Acknowledgement.organisation, func.count()).where(Acknowledgement.status == HELD)
+        .group_by(Acknowledgement.organisation))}
+
+
+def release_held(session: Session, organisation: str, send: bool, now: datetime, actor: str) -> int:
+    """A person's decision on the organisation's held acknowledgements: send them all (pending) or
+    none of them (suppressed). Returns how many."""
+    rows = list(session.scalars(select(Acknowledgement).where(
+        Acknowledgement.organisation == organisation, Acknowledgement.status == HELD).with_for_update()))
+    why = reason(Code.HELD_NOT_SENT, user=actor)
+    for row in rows:
+        if send:
+            row.status, row.reason, row.reasons, row.next_attempt_at = PENDING, "", [], None
+        else:
+            row.status, row.reason, row.reasons = SUPPRESSED, english(why), [why.stored()]
+        repo.audit(session, f"ack.{row.status}", now, actor=actor, organisation=organisation, case_id=row.case_id,
+                   released=send)
+    if rows and send:
+        notify_new_rows(session)
+    return len(rows)
 
 
 def write(session: Session, case: Case, ack: AckPlan, rendered: Rendered, now: datetime,

@@ -35,7 +35,18 @@ def queue() -> str:
     page = queues.queue_page(deps(), filters)
     return render_template("web/queue.html", items=page.items, total=page.total, filters=filters, pages=page.pages,
                            counts=page.counts, statuses=STATUS_NAMES, labels=queues.LABELS,
-                           organisations=page.organisations, today=date.today())
+                           organisations=page.organisations, held=page.held, today=date.today())
+
+
+@bp.route("/acknowledgements/held/<organisation>", methods=["POST"])
+@login_required()
+def release_held(organisation: str) -> WResponse:
+    send = request.form.get("action") == "send"
+    done = queues.release_held(deps(), organisation, g.user.name, send)
+    if done:
+        flash(f"{done} {'bevestiging' if done == 1 else 'bevestigingen'} " + (
+            "vrijgegeven: ze gaan bij de volgende verzendronde de deur uit." if send else "niet verstuurd."), "ok")
+    return redirect(url_for("review.queue"))
 
 
 def _item_url(item: queues.Item | None) -> str | None:

@@ -48,7 +48,7 @@ _DUTCH: dict[Code, str | Callable[[Mapping[str, Any]], str]] = {
     Code.NOBODY_TO_ANSWER: lambda p: "niemand om te antwoorden: " + dutch(Reason(Code(p["cause"]))),
     Code.TOO_LARGE: "bericht van {size} bytes is te groot; alleen het begin is gelezen",
     Code.REFERENCE_UNKNOWN: "{reference} is geen zaak van ons",
-    Code.REFERENCE_OTHER_SENDER: "noemt {reference}, maar {sender} is niet de indiener",
+    Code.REFERENCE_OTHER_SENDER: "reactie op {reference} van een ander adres ({sender})",
     Code.FORWARDED_BY: "doorgestuurd door {address}",
     Code.FORWARD_ORIGINAL_UNKNOWN: "doorgestuurd door een medewerker, maar de oorspronkelijke afzender is onbekend",
     Code.REPLY_TO: "antwoord gaat naar Reply-To {address}",
@@ -63,6 +63,9 @@ _DUTCH: dict[Code, str | Callable[[Mapping[str, Any]], str]] = {
     Code.BACKLOG: lambda p: f"ontvangen op {p['received']}, meer dan {p['days']:g} dagen geleden (achterstand)",
     Code.RATE_LIMITED: "al {count} bevestigingen aan {address} in 24 uur",
     Code.RENDER_FAILED: "bevestiging kon niet worden opgesteld: {error}",
+    Code.REPLY_TO_OUR_MAIL: "reactie op onze mail over {reference}: nooit een nieuwe bevestiging",
+    Code.HELD: "{count} bevestigingen in het afgelopen uur, de grens is {limit}: wacht op vrijgave",
+    Code.HELD_NOT_SENT: "boven de grens per uur tegengehouden; {user} heeft besloten hem niet te versturen",
 }
 
 
