@@ -60,9 +60,29 @@ class Address:
 
 @dataclass(frozen=True)
 class Attachment:
-    name: str
+    """A file in a message, found by its MIME part path ("2.1.3", numbered as IMAP does)."""
+
+    path: str
+    name: str  # cleaned: no control or bidi characters, no path separators
     content_type: str
     size: int
+    sha256: str
+    inline: bool = False  # shown in the text (Content-Disposition: inline), e.g. an image in HTML
+    within: str = ""  # the path of the forwarded message it came in, or ''
+
+    def record(self) -> dict[str, Any]:
+        """As stored in the message's details (JSON)."""
+        return {"path": self.path, "name": self.name, "type": self.content_type, "size": self.size,
+                "sha256": self.sha256, "inline": self.inline, "within": self.within}
+
+    @classmethod
+    def of_record(cls, record: dict[str, Any]) -> Attachment | None:
+        """From a stored record; None for a record written before part paths were stored."""
+        try:
+            return cls(str(record["path"]), str(record["name"]), str(record["type"]), int(record["size"]),
+                       str(record["sha256"]), bool(record.get("inline")), str(record.get("within") or ""))
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -250,7 +270,7 @@ class Outcome:
             return {}
         mail, r = self.resolved.mail, self.resolved
         details: dict[str, Any] = {
-            "attachments": [{"name": a.name, "type": a.content_type, "size": a.size} for a in mail.attachments],
+            "attachments": [a.record() for a in mail.attachments],
             "headers": [[k, v] for k, v in mail.headers[:200]],
             "content_type": mail.content_type, "html_only": mail.html_only, "quoted": mail.quoted[:20000],
             "signature": mail.signature[:2000], "defects": list(mail.defects), "truncated": mail.truncated,

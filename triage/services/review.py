@@ -4,23 +4,26 @@ they offer) and attachment downloads. Each use case owns its transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from triage.config import Organisation
-from triage.domain import AckPlan, AckStatus, Address, CaseStatus, Disposition, Prediction
+from triage.domain import AckPlan, AckStatus, Address, Attachment, CaseStatus, Disposition, Prediction
 from triage.errors import Invalid
+from triage.logs import get_logger
 from triage.pipeline import acknowledge
 from triage.services.deps import Deps
 from triage.services.rows import AckRow, CaseRow, CorrectionRow, LogRow, MessageRow
 from triage.stages import acknowledge as ack_stage
+from triage.stages import attachments as files
 from triage.store import acks, repo
 from triage.store import review as store
-from triage.store.models import Acknowledgement, Case
+from triage.store.models import Acknowledgement, Case, Message
 
+log = get_logger("triage.review")
 LABELS = store.LABELS
 
 
@@ -151,7 +154,7 @@ def case_page(deps: Deps, case_id: int) -> CasePage | None:
         org = deps.settings.organisations.get(view.case.organisation)
         return CasePage(CaseRow.of(view.case), org.name if org else view.case.organisation, org is not None,
                         offers_corrected_ack(view.case, view.acknowledgements),
-                        [MessageRow.of(m) for m in view.messages], [AckRow.of(a) for a in view.acknowledgements],
+                        [_row(session, m) for m in view.messages], [AckRow.of(a) for a in view.acknowledgements],
                         [CorrectionRow.of(c) for c in view.corrections], [LogRow.of(h) for h in view.history])
 
 
@@ -170,22 +173,49 @@ def message_page(deps: Deps, message_id: int) -> MessagePage | None:
         if msg is None:
             return None
         quarantined = msg.disposition == Disposition.QUARANTINED
-        return MessagePage(MessageRow.of(msg), quarantined and msg.attempts > 0, quarantined and msg.attempts == 0)
+        return MessagePage(_row(session, msg), quarantined and msg.attempts > 0, quarantined and msg.attempts == 0)
+
+
+def files_of(session: Session, msg: Message) -> tuple[Attachment, ...]:
+    """The message's files as the walk stored them at intake; a message stored before part paths
+    were (or without them: quarantined) is walked now, by the same function."""
+    stored = (msg.details or {}).get("attachments")
+    if isinstance(stored, list):
+        found = [Attachment.of_record(r) if isinstance(r, dict) else None for r in stored]
+        if all(found):
+            return tuple(f for f in found if f is not None)
+    raw = store.raw_message(session, msg)
+    return files.walk(files.load(raw)) if raw is not None else ()
+
+
+def _row(session: Session, msg: Message) -> MessageRow:
+    """The message as a page shows it, its attachments listed as the download finds them."""
+    row = MessageRow.of(msg)
+    return replace(row, details={**row.details, "attachments": [f.record() for f in files_of(session, msg)]})
 
 
 @dataclass(frozen=True)
-class Attachment:
-    name: str
-    content_type: str
+class Download:
+    name: str  # cleaned (files.clean_name)
+    content_type: str  # as the message says; served as application/octet-stream all the same
     data: bytes
 
 
-def attachment(deps: Deps, message_id: int, index: int) -> Attachment | None:
-    """The message's `index`th attachment, or None when there is no such message or attachment."""
+def attachment(deps: Deps, message_id: int, path: str) -> Download | None:
+    """The file at part `path` of a message, found in its stored bytes and served only when its
+    size and sha256 are those listed. None: no such message or file, or it does not match."""
     with deps.sessions() as session:
         msg = repo.message_by_id(session, message_id)
-        found = store.attachment(session, msg, index) if msg is not None else None
-    return Attachment(*found) if found is not None else None
+        listed = next((f for f in files_of(session, msg) if f.path == path), None) if msg is not None else None
+        raw = store.raw_message(session, msg) if msg is not None and listed is not None else None
+    found = files.extract(files.load(raw), path) if raw is not None else None
+    if listed is None or found is None:
+        return None
+    if (found[0].size, found[0].sha256) != (listed.size, listed.sha256):
+        log.warning("attachment_mismatch", message=message_id, path=path, listed=listed.sha256,
+                    found=found[0].sha256)
+        return None
+    return Download(listed.name, listed.content_type, found[1])
 
 
 def export_corrections(deps: Deps, folder: Path) -> int:

@@ -6,8 +6,6 @@ new text from quoted history and signature. Anything unreadable is decoded lenie
 
 from __future__ import annotations
 
-import base64
-import binascii
 import email.header
 import email.message
 import email.utils
@@ -16,8 +14,9 @@ from datetime import UTC, datetime
 
 import mailparser
 
-from triage.domain import Address, Attachment, Mail
+from triage.domain import Address, Mail
 from triage.errors import StageError
+from triage.stages.attachments import walk as attachments_of
 from triage.stages.html import html_to_text
 from triage.stages.replies import split_reply
 
@@ -90,16 +89,6 @@ def _addresses(value: object) -> tuple[Address, ...]:
     return tuple(a for a in found if a)
 
 
-def _attachment_size(att: dict[str, object]) -> int:
-    payload = att.get("payload") or ""
-    if att.get("binary") and isinstance(payload, str):
-        try:
-            return len(base64.b64decode(payload))
-        except (binascii.Error, ValueError):
-            return len(payload) * 3 // 4
-    return len(str(payload).encode("utf-8", "replace"))
-
-
 def _date(mp: mailparser.MailParser) -> datetime | None:
     value = mp.date
     if not isinstance(value, datetime):
@@ -147,12 +136,6 @@ def _text(mp: mailparser.MailParser, max_text_chars: int) -> tuple[str, bool]:
     return clean(text.replace("\r\n", "\n"))[:max_text_chars], html_only
 
 
-def _attachments(mp: mailparser.MailParser) -> tuple[Attachment, ...]:
-    return tuple(Attachment(name=one_line(str(a.get("filename") or "")),
-                            content_type=str(a.get("mail_content_type") or "application/octet-stream"),
-                            size=_attachment_size(a)) for a in mp.attachments)
-
-
 def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int = 200_000) -> Mail:
     """Parse `raw`. Messages over `max_bytes` are parsed from their head only (`truncated`)."""
     truncated = len(raw) > max_bytes
@@ -186,7 +169,7 @@ def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int 
         quoted=quoted,
         signature=signature,
         html_only=html_only,
-        attachments=_attachments(mp),
+        attachments=attachments_of(mp.message),
         size=len(raw),
         truncated=truncated,
         defects=defects,

@@ -5,11 +5,8 @@ export of corrections as a corpus folder."""
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -221,27 +218,10 @@ def replay(session: Session, message_id: int, user: str, now: datetime) -> Messa
     return msg
 
 
-def parsed(session: Session, msg: Message) -> EmailMessage | None:
-    """The stored bytes of a message, parsed (for attachments)."""
+def raw_message(session: Session, msg: Message) -> bytes | None:
+    """The stored bytes of a message (for its attachments), or None when they are gone."""
     blob = session.get(RawBlob, msg.sha256)
-    if blob is None:
-        return None
-    parsed = email.message_from_bytes(blob.data, policy=email.policy.default)
-    return parsed if isinstance(parsed, EmailMessage) else None
-
-
-def attachment(session: Session, msg: Message, index: int) -> tuple[str, str, bytes] | None:
-    """(file name, content type, bytes) of the message's `index`th attachment."""
-    message = parsed(session, msg)
-    if message is None:
-        return None
-    parts = list(message.iter_attachments()) if message.is_multipart() else []
-    if not 0 <= index < len(parts):
-        return None
-    part = parts[index]
-    data = part.get_payload(decode=True)
-    return (part.get_filename() or f"bijlage-{index + 1}", part.get_content_type(),
-            data if isinstance(data, bytes) else b"")
+    return blob.data if blob is not None else None
 
 
 def corrected_cases(session: Session, since: int | None = None, upto: int | None = None) -> list[Case]:

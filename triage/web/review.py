@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, session, url_for
 from werkzeug.wrappers import Response as WResponse
 
 from triage.errors import Invalid
@@ -16,6 +18,7 @@ from triage.web.context import deps
 from triage.web.filters import nl_date
 
 bp = Blueprint("review", __name__)
+_PART = re.compile(r"[1-9][0-9]{0,3}(\.[1-9][0-9]{0,3}){0,15}")  # a MIME part path: "2", "2.1.3"
 STATUS_NAMES = [("todo", "Te doen"), ("review", "Te beoordelen"), ("ack_failed", "Bevestiging mislukt"),
                 ("quarantined", "Quarantaine"), ("machine", "Automatische mail"), ("open", "Ingedeeld"),
                 ("all", "Alles")]
@@ -126,13 +129,13 @@ def replay(message_id: int) -> WResponse:
     return redirect(url_for("review.message", message_id=message_id))
 
 
-@bp.route("/message/<int:message_id>/attachment/<int:index>")
+@bp.route("/message/<int:message_id>/attachment/<part>")
 @login_required()
-def attachment(message_id: int, index: int) -> WResponse:
-    found = services.attachment(deps(), message_id, index)
+def attachment(message_id: int, part: str) -> WResponse:
+    found = services.attachment(deps(), message_id, part) if _PART.fullmatch(part) else None
     if found is None:
         abort(404)
-    safe = "".join(c if c.isalnum() or c in "._- " else "_" for c in found.name)[:150] or "bijlage"
-    # Always a download, never rendered: an attached HTML page must not run on this site.
-    return Response(found.data, mimetype="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+    # Always a download, never rendered: an attached HTML page must not run on this site. Werkzeug
+    # writes the name as RFC 6266 `filename` (ASCII) plus RFC 5987 `filename*` (UTF-8).
+    return send_file(BytesIO(found.data), mimetype="application/octet-stream", as_attachment=True,
+                     download_name=found.name, etag=False, conditional=False, max_age=0)
