@@ -8,16 +8,14 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from web_site import FORWARD_FILES
 
 from triage.domain import Attachment
 from triage.stages import attachments as files
 from triage.stages.parse import parse
 
 FOLDER = Path(__file__).parent / "fixtures" / "attachments"
-# sha256 of the files as written into the fixtures (computed from the bytes before encoding them)
-ZAZALENIE = "0c8efd2c0ba448f219d4eed0abcb168bb18f6263a3f3c400ad94938b31b8a3fd"
-FOTO_VOORKANT = "6595cf3069ac242bb0632bc3aa0bd68f028417d1cb534bcc21ea0d7dd7a46c9c"
-FOTO_ACHTERKANT = "8f75cd3b496fc6e8c605fdba5caea2d9a6b54a73c0d43b77c38c910e2fbc490b"
+ZAZALENIE, FOTO_VOORKANT, FOTO_ACHTERKANT = (FORWARD_FILES[p][1] for p in ("2.2", "2.3", "3"))
 
 
 def _walk(name: str) -> tuple[Attachment, ...]:
@@ -82,6 +80,7 @@ def test_names_in_rfc2231_rfc2047_and_raw_utf8_are_decoded_and_bidi_controls_rem
     ("regel\r\nBcc: x@y.nl", "regel Bcc: x@y.nl"),
     ("  .verborgen  ", "verborgen"),
     ("a" * 300 + ".pdf", "a" * 146 + ".pdf"),
+    ("b" * 300, "b" * 150),
 ])
 def test_clean_name(raw: str, clean: str) -> None:
     assert files.clean_name(raw) == clean

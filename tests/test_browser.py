@@ -5,6 +5,7 @@ shows hostile mail as inert text, retrains and promotes a model; takes the READM
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Iterator
@@ -14,7 +15,18 @@ from typing import Any
 import pytest
 from conftest import unavailable
 from servers import free_port
-from web_site import ADMIN, BROKEN_SUBJECT, HOSTILE_SUBJECT, STAFF, Site, build, claim_at_once
+from web_site import (
+    ADMIN,
+    BROKEN_SUBJECT,
+    FORWARD_FILES,
+    FORWARD_SUBJECT,
+    HOSTILE_SUBJECT,
+    ODD_NAMES_SUBJECT,
+    STAFF,
+    Site,
+    build,
+    claim_at_once,
+)
 
 from triage.training import registry
 from triage.web import create_app
@@ -127,6 +139,32 @@ def test_replay_a_quarantined_message(browser: Any, base_url: str, site: Site) -
     page.wait_for_load_state()
     assert "opnieuw verwerkt" in page.content()
     assert page.locator("#replay").count() == 0
+
+
+def test_files_of_a_nested_forward_download_byte_exact_with_their_names(browser: Any, base_url: str,
+                                                                       site: Site) -> None:
+    page = _page(browser, base_url, STAFF)
+    page.goto(f"{base_url}/case/{site.case_of(FORWARD_SUBJECT)}")
+    _shot(page, "case-attachments")
+    links = page.locator("div.attachments li a")  # first the forwarded message itself (.eml)
+    assert links.count() == 4
+    for n, (path, (name, sha)) in enumerate(FORWARD_FILES.items(), 1):  # zażalenie.pdf, foto.jpg twice
+        with page.expect_download() as info:
+            links.nth(n).click()
+        download = info.value
+        assert download.suggested_filename == name, path
+        assert hashlib.sha256(Path(download.path()).read_bytes()).hexdigest() == sha, path
+
+
+def test_a_name_with_a_bidi_override_is_shown_and_saved_cleaned(browser: Any, base_url: str, site: Site) -> None:
+    page = _page(browser, base_url, STAFF)
+    page.goto(f"{base_url}/case/{site.case_of(ODD_NAMES_SUBJECT)}")
+    link = page.locator("div.attachments li a").nth(1)  # after the inline image
+    assert link.inner_text() == "factuur-loodgieter-gpj.exe"  # sent as "factuur-loodgieter-\u202egpj.exe"
+    assert "\u202e" not in page.locator("div.attachments").inner_text()
+    with page.expect_download() as info:
+        link.click()
+    assert info.value.suggested_filename == "factuur-loodgieter-gpj.exe"
 
 
 def test_staff_are_kept_out_of_admin_pages(browser: Any, base_url: str) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Iterator
@@ -13,7 +14,18 @@ from conftest import deps_for
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from web_site import ADMIN, BROKEN_SUBJECT, HOSTILE_SUBJECT, STAFF, Site, build, claim_at_once
+from web_site import (
+    ADMIN,
+    BROKEN_SUBJECT,
+    FORWARD_FILES,
+    FORWARD_SUBJECT,
+    HOSTILE_SUBJECT,
+    ODD_NAMES_SUBJECT,
+    STAFF,
+    Site,
+    build,
+    claim_at_once,
+)
 
 from triage.store.models import Acknowledgement, Case, Correction, Job, Message
 from triage.training import registry
@@ -134,11 +146,91 @@ def test_case_page_shows_hostile_mail_as_inert_text(staff: FlaskClient, site: Si
 
 def test_attachments_download_and_are_never_rendered(staff: FlaskClient, site: Site) -> None:
     message_id = site.message_id(HOSTILE_SUBJECT)
-    response = staff.get(f"/message/{message_id}/attachment/0")
+    response = staff.get(f"/message/{message_id}/attachment/2")  # by MIME part path: 1 is the text
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.mimetype == "application/octet-stream"
     assert staff.get(f"/message/{message_id}/attachment/7").status_code == 404
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_files_of_a_nested_forward_are_listed_by_path_and_download_byte_exact(staff: FlaskClient,
+                                                                              site: Site) -> None:
+    message_id = site.message_id(FORWARD_SUBJECT)
+    page = staff.get(f"/case/{site.case_of(FORWARD_SUBJECT)}").get_data(as_text=True)
+    for path, (name, sha) in FORWARD_FILES.items():
+        assert f'href="/message/{message_id}/attachment/{path}"' in page and name in page
+        response = staff.get(f"/message/{message_id}/attachment/{path}")
+        assert response.status_code == 200 and _sha256(response.data) == sha, path
+        assert response.mimetype == "application/octet-stream" and "no-store" in response.headers["Cache-Control"]
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "uit het doorgestuurde bericht" in page
+    disposition = staff.get(f"/message/{message_id}/attachment/2.2").headers["Content-Disposition"]
+    assert "filename*=UTF-8''za%C5%BCalenie.pdf" in disposition and "filename=zazalenie.pdf" in disposition
+
+
+def test_the_demo_forward_downloads_the_file_it_lists(staff: FlaskClient, site: Site) -> None:
+    subject = "FW: Beschadiging grafmonument begraafplaats Oude Hof"  # KL-2026-000025 in `triage demo`
+    message_id = site.message_id(subject)
+    with site.sessions() as s:
+        listed = s.get(Message, message_id).details["attachments"]  # type: ignore[union-attr]
+    assert [(f["path"], f["size"]) for f in listed] == [("2", 1009)]
+    response = staff.get(f"/message/{message_id}/attachment/2")
+    assert response.status_code == 200 and len(response.data) == 1009
+    assert _sha256(response.data) == listed[0]["sha256"] and b"grafmonument" in response.data
+
+
+def test_bidi_controls_are_removed_from_shown_and_downloaded_names(staff: FlaskClient, site: Site) -> None:
+    message_id = site.message_id(ODD_NAMES_SUBJECT)
+    page = staff.get(f"/case/{site.case_of(ODD_NAMES_SUBJECT)}").get_data(as_text=True)
+    assert "factuur-loodgieter-gpj.exe" in page and "\u202e" not in page
+    assert "Wyjaśnienie szkody.txt" in page and "in de tekst" in page  # RFC 2231; the inline image
+    disposition = staff.get(f"/message/{message_id}/attachment/2").headers["Content-Disposition"]
+    assert disposition == "attachment; filename=factuur-loodgieter-gpj.exe"
+    euro = staff.get(f"/message/{message_id}/attachment/4")
+    assert euro.status_code == 200 and "filename*=UTF-8''overzicht%20schade%20%E2%82%AC.xlsx" in \
+        euro.headers["Content-Disposition"]
+
+
+def test_part_paths_that_are_not_files_give_404(staff: FlaskClient, site: Site) -> None:
+    message_id = site.message_id(FORWARD_SUBJECT)
+    for path in ("0", "1", "2.1", "2.1.1", "4", "2..2", "x", "99999999999999999999", "2.2.", "1" * 400):
+        assert staff.get(f"/message/{message_id}/attachment/{path}").status_code == 404, path
+    assert staff.get("/message/99999999/attachment/2").status_code == 404
+
+
+def test_old_rows_are_walked_at_view_time_and_a_changed_file_is_not_served(staff: FlaskClient,
+                                                                           site: Site) -> None:
+    message_id = site.message_id(FORWARD_SUBJECT)
+    with site.sessions.begin() as s:
+        msg = s.get(Message, message_id)
+        assert msg is not None
+        stored = msg.details
+        old = [{"name": "Klacht over bouwhek Kerkstraat.eml", "type": "message/rfc822", "size": 2007},
+               {"name": "zażalenie.pdf", "type": "application/pdf", "size": 140}]  # as mail-parser listed them
+        msg.details = {**stored, "attachments": old}
+    try:
+        page = staff.get(f"/case/{site.case_of(FORWARD_SUBJECT)}").get_data(as_text=True)
+        assert all(f"/attachment/{path}" in page for path in FORWARD_FILES)
+        assert _sha256(staff.get(f"/message/{message_id}/attachment/2.2").data) == FORWARD_FILES["2.2"][1]
+        with site.sessions.begin() as s:
+            changed = [dict(f) for f in stored["attachments"]]
+            changed[1]["sha256"] = "0" * 64
+            s.get(Message, message_id).details = {**stored, "attachments": changed}  # type: ignore[union-attr]
+        assert staff.get(f"/message/{message_id}/attachment/2.2").status_code == 404
+    finally:
+        with site.sessions.begin() as s:
+            s.get(Message, message_id).details = stored  # type: ignore[union-attr]
+
+
+def test_a_quarantined_message_lists_and_serves_its_files(staff: FlaskClient, site: Site) -> None:
+    message_id = site.message_id(BROKEN_SUBJECT)  # stored without details: walked when shown
+    page = staff.get(f"/message/{message_id}", follow_redirects=True).get_data(as_text=True)
+    assert f"/message/{message_id}/attachment/2" in page and "foto-balie.pdf" in page
+    assert staff.get(f"/message/{message_id}/attachment/2").data == b"%PDF-1.4 test\n"
 
 
 def test_correcting_a_case_recomputes_its_due_date_and_offers_a_corrected_acknowledgement(

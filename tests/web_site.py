@@ -36,6 +36,13 @@ HOSTILE_SUBJECT = "Klacht <script>alert('subject')</script> over de balie"
 HOSTILE_BODY = ("Geachte heer/mevrouw,\n\nDe medewerker aan de balie was onbeschoft. <script>alert('xss')</script>\n"
                 "<img src=x onerror=\"alert('img')\">\n\nMet vriendelijke groet,\nKarin Smit\n")
 BROKEN_SUBJECT = "Dit bericht laat de parser struikelen"
+ATTACHMENTS = ROOT / "tests" / "fixtures" / "attachments"  # a nested forward; inline image and odd names
+FORWARD_SUBJECT, ODD_NAMES_SUBJECT = "FW: Klacht over bouwhek Kerkstraat", "Waterschade na werkzaamheden riolering"
+FORWARD_FILES = {  # the files of the nested forward: path -> (name, sha256 of the bytes written into it)
+    "2.2": ("zażalenie.pdf", "0c8efd2c0ba448f219d4eed0abcb168bb18f6263a3f3c400ad94938b31b8a3fd"),
+    "2.3": ("foto.jpg", "6595cf3069ac242bb0632bc3aa0bd68f028417d1cb534bcc21ea0d7dd7a46c9c"),
+    "3": ("foto.jpg", "8f75cd3b496fc6e8c605fdba5caea2d9a6b54a73c0d43b77c38c910e2fbc490b"),
+}
 
 
 class JobRunner:
@@ -107,6 +114,13 @@ class Site:
             assert found is not None, where
             return found
 
+    def case_of(self, subject: str) -> int:
+        """The case a message (by subject) was filed in."""
+        with self.sessions() as s:
+            found = s.scalar(select(Message.case_id).where(Message.subject == subject))
+            assert found is not None, subject
+            return found
+
     def message_id(self, subject: str) -> int:
         with self.sessions() as s:
             found = s.scalar(select(Message.id).where(Message.subject == subject))
@@ -136,6 +150,8 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     box.add(_mail(HOSTILE_SUBJECT, HOSTILE_BODY))
     box.add(_mail(BROKEN_SUBJECT, "Hallo, dit is een gewone vraag over de openingstijden.",
                   sender="Piet <piet@example.nl>"))
+    for fixture in sorted(ATTACHMENTS.glob("*.eml")):
+        box.add(fixture.read_bytes())
     real_parse = pipeline.parse
 
     def parse(raw: bytes, **kwargs: object):  # type: ignore[no-untyped-def]

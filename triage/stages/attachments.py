@@ -50,7 +50,7 @@ def clean_name(name: str) -> str:
     if len(name) > _NAME_CHARS:
         stem, dot, ext = name.rpartition(".")
         keep = ext[:20] if dot and stem else ""
-        name = name[:_NAME_CHARS - len(keep) - 1].rstrip() + ("." + keep if keep else "")
+        name = name[:_NAME_CHARS - (len(keep) + 1 if keep else 0)].rstrip() + ("." + keep if keep else "")
     return name
 
 
@@ -72,8 +72,7 @@ def _leaves(part: email.message.Message, path: str, within: str,
     """(path, part, path of the enclosing forwarded message or '') for each part that may be a
     file: leaves, and forwarded messages before what they contain."""
     if part.get_content_type() in _ENCLOSED:
-        if path:
-            yield path, part, within
+        yield path, part, within
         inner = part.get_payload()
         if isinstance(inner, list) and inner and isinstance(inner[0], email.message.Message) and depth < MAX_DEPTH:
             yield from _body(inner[0], path, path, depth + 1)

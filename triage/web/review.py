@@ -137,5 +137,7 @@ def attachment(message_id: int, part: str) -> WResponse:
         abort(404)
     # Always a download, never rendered: an attached HTML page must not run on this site. Werkzeug
     # writes the name as RFC 6266 `filename` (ASCII) plus RFC 5987 `filename*` (UTF-8).
-    return send_file(BytesIO(found.data), mimetype="application/octet-stream", as_attachment=True,
-                     download_name=found.name, etag=False, conditional=False, max_age=0)
+    response = send_file(BytesIO(found.data), mimetype="application/octet-stream", as_attachment=True,
+                         download_name=found.name, etag=False, conditional=False)
+    response.headers["Cache-Control"] = "private, no-store"  # personal data: not kept in caches
+    return response
