@@ -30,6 +30,7 @@ SAMPLES = {
     Code.REPLY_TO_OUR_MAIL: {"reference": "KL-2026-000001"},
     Code.HELD: {"count": 60, "limit": 60},
     Code.HELD_NOT_SENT: {"user": "coordinator"},
+    Code.NO_SMTPUTF8: {"address": "jöhn@xn--exmple-cua.nl"},
 }
 
 

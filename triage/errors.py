@@ -14,6 +14,13 @@ a StageError never leaves the pipeline: the message is quarantined and the batch
 Refused never leaves the send service: the row is retried or marked failed.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from triage.reasons import Reason
+
 
 class TriageError(Exception):
     """Base of every error this package raises on purpose."""
@@ -36,11 +43,12 @@ class StageError(TriageError):
 
 
 class Refused(TriageError):
-    """The server refused this one message."""
+    """The server refused this one message (`reason`: its code when we refused it ourselves)."""
 
-    def __init__(self, message: str, permanent: bool) -> None:
+    def __init__(self, message: str, permanent: bool, reason: Reason | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.reason = reason
 
 
 class ModelError(TriageError):

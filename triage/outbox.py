@@ -13,8 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from triage import idn
 from triage.config import Settings, Smtp, tls_context
 from triage.errors import Refused, ServerError
+from triage.reasons import Code, english, reason
 
 log = logging.getLogger("triage.outbox")
 
@@ -66,8 +68,10 @@ class SmtpTransport:
 
     def send(self, mail_from: str, rcpt_to: str, raw: bytes) -> None:
         assert self.conn is not None
+        sender, recipient = _envelope(mail_from, rcpt_to)
         try:
-            self.conn.sendmail(mail_from, [rcpt_to], raw)
+            options = self._utf8_options(sender, recipient, raw)
+            self.conn.sendmail(sender, [recipient], raw, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, message = next(iter(exc.recipients.values()))
             raise Refused(f"{code} {message.decode(errors='replace')}", permanent=code >= 500) from None
@@ -76,6 +80,29 @@ class SmtpTransport:
                           permanent=exc.smtp_code >= 500) from None
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             raise ServerError(f"SMTP server {self.settings.describe()} dropped the connection: {exc}") from None
+
+
+    def _utf8_options(self, sender: str, recipient: str, raw: bytes) -> list[str]:
+        """["SMTPUTF8"] when an address or the header needs it (RFC 6531); Refused when the server
+        does not offer it."""
+        if (sender + recipient).isascii() and raw.split(b"\r\n\r\n", 1)[0].isascii():
+            return []
+        assert self.conn is not None
+        self.conn.ehlo_or_helo_if_needed()
+        if self.conn.has_extn("smtputf8"):
+            return ["SMTPUTF8"]
+        why = reason(Code.NO_SMTPUTF8, address=recipient)
+        raise Refused(english(why), permanent=True, reason=why)
+
+
+def _envelope(mail_from: str, rcpt_to: str) -> tuple[str, str]:
+    """MAIL FROM and RCPT TO with their domains in A-labels; an address whose domain cannot be
+    written so is refused here, for good."""
+    try:
+        return idn.envelope(mail_from), idn.envelope(rcpt_to)
+    except ValueError:
+        why = reason(Code.UNDELIVERABLE, address=rcpt_to[:80])
+        raise Refused(english(why), permanent=True, reason=why) from None
 
 
 class PickupTransport:

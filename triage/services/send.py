@@ -63,7 +63,7 @@ def _deliver(deps: Deps, transport: Transport, item: acks.Claimed, result: SendR
     except Refused as exc:
         with deps.sessions.begin() as session:
             failed = acks.mark_failed_attempt(session, item.id, str(exc), exc.permanent, deps.settings.outbox,
-                                              deps.clock())
+                                              deps.clock(), exc.reason)
         result.failed += failed
         result.retried += not failed
         log.warning("ack_refused", reference=item.reference, recipient=item.rcpt_to, error=str(exc), retry=not failed)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
+from triage import idn
 from triage.config import Acknowledge, Organisation
 from triage.dates import AMSTERDAM, long_date
 from triage.domain import AckPlan, Address, OwnAddresses, Prediction, Rendered, Resolved, ack_message_id, rate_key
@@ -98,8 +99,10 @@ _DELIVERABLE = re.compile(r"[^\s@<>()\[\],;:\"\\]{1,64}@[^\s@<>()\[\],;:\"\\]+\.
 
 
 def deliverable(addr: str) -> bool:
-    """A plain local@domain.tld of at most 254 characters, nothing that could break a header."""
-    return len(addr) <= 254 and addr.isprintable() and bool(_DELIVERABLE.fullmatch(addr))
+    """A plain local@domain.tld of at most 254 characters, nothing that could break a header, its
+    domain a valid (international) domain name."""
+    return (len(addr) <= 254 and addr.isprintable() and bool(_DELIVERABLE.fullmatch(addr))
+            and idn.ascii_domain(addr.rpartition("@")[2]) is not None)
 
 
 def suppressed(recipient: Address | None, own: OwnAddresses, received: datetime, now: datetime,
@@ -264,11 +267,23 @@ def _header(value: str, name: str) -> str:
     return Header(value, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=76)
 
 
+_PLACEHOLDER = "a@b.invalid"
+
+
+def _utf8(value: str) -> str:
+    """UTF-8 for a compat32 header: its generator writes surrogate-escaped bytes back as they were."""
+    return value.encode("utf-8").decode("ascii", "surrogateescape")
+
+
 def _address(name: str, addr: str, field: str) -> str:
     """`Name <addr>`, the name quoted or encoded as needed; CR/LF never reach the header. A non-ASCII
     name is folded by the `email` package's modern policy, which encodes a phrase word by word
-    (split encoded words would otherwise run words together in some readers)."""
-    addr, name = one_line(addr).replace(" ", ""), one_line(name)
+    (split encoded words would otherwise run words together in some readers). The domain is
+    written in A-labels unless the local part itself needs UTF-8."""
+    addr, name = idn.header_form(one_line(addr).replace(" ", "")), one_line(name)
+    if not addr.isascii():  # RFC 6532: the address in UTF-8 (sent only with SMTPUTF8)
+        before, after = _address(name, _PLACEHOLDER, field).rsplit(_PLACEHOLDER, 1)
+        return before + _utf8(addr) + after
     if name.isascii():
         return email.utils.formataddr((name, addr))
     folded: str = _FOLD.fold(field, email.utils.formataddr((name, addr)))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from triage.config import Outbox
 from triage.domain import COUNTED_ACKS, AckPlan, AckStatus, Rendered, rate_key
-from triage.reasons import Code, english, reason
+from triage.reasons import Code, Reason, english, reason
 from triage.store import repo
 from triage.store.models import Acknowledgement, Case
 
@@ -171,12 +171,15 @@ def mark_sent(session: Session, item: Claimed, now: datetime) -> None:
 
 
 def mark_failed_attempt(session: Session, row_id: int, error: str, permanent: bool, settings: Outbox,
-                        now: datetime) -> bool:
-    """A refused or failed send: retry later with backoff, or give up after `max_attempts` (True)."""
+                        now: datetime, why: Reason | None = None) -> bool:
+    """A refused or failed send: retry later with backoff, or give up after `max_attempts` (True).
+    `why`: the code, when the refusal has one."""
     row = session.get(Acknowledgement, row_id)
     assert row is not None
     row.attempts += 1
     row.reason, row.claimed_by, row.claimed_until = error[:2000], None, None
+    if why is not None:
+        row.reasons = [why.stored()]
     if permanent or row.attempts >= settings.max_attempts:
         row.status = FAILED
         repo.audit(session, "ack.failed", now, organisation=row.organisation, case_id=row.case_id, error=error,
