@@ -5,6 +5,7 @@ fault) and Refused when the server rejects one message; `triage.services.send` d
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import smtplib
@@ -122,11 +123,21 @@ class PickupTransport:
         return None
 
     def send(self, mail_from: str, rcpt_to: str, raw: bytes) -> None:
+        """Write the file under a temporary name and rename it: a reader never sees half a mail. A
+        write that fails (a full disk) leaves no temporary file and raises ServerError."""
         name = "".join(c if c.isalnum() or c in "-." else "_" for c in _message_id(raw).strip("<>")) or "ack"
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(raw)
-        os.replace(tmp, self.folder / f"{name}.eml")
+        tmp: str | None = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as out:
+                out.write(raw)
+            os.replace(tmp, self.folder / f"{name}.eml")
+        except OSError as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            raise ServerError(f"cannot write into the pickup folder {self.folder}: "
+                              f"{exc.strerror or exc}") from None
 
 
 def _text(value: bytes | str) -> str:

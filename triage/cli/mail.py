@@ -37,6 +37,7 @@ def check_config(config_path: Path, offline: bool) -> None:
 
     settings = config_mod.load(config_path)
     config_mod.check_secrets(settings)
+    config_mod.check_templates(settings)
     if not offline:
         from triage.services.setup import check_servers
 

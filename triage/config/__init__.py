@@ -19,21 +19,21 @@ from triage.errors import ConfigError
 
 __all__ = ["DEFAULT_CONFIG", "Acknowledge", "Database", "Folders", "ImapMailbox", "Logging", "MaildirMailbox",
            "Model", "Organisation", "Outbox", "Parsing", "Processing", "Settings", "Smtp", "Terms", "Web",
-           "check_secrets", "load", "parse", "tls_context"]
+           "check_secrets", "check_templates", "load", "parse", "tls_context"]
 
 DEFAULT_CONFIG = "triage.toml"
 
 
 class Parsing(_Strict):
-    max_message_bytes: Annotated[int, Field(ge=1024)] = 25 * 1024 * 1024
-    max_text_chars: Annotated[int, Field(ge=1000)] = 200_000
+    max_message_bytes: Annotated[int, Field(strict=True, ge=1024)] = 25 * 1024 * 1024
+    max_text_chars: Annotated[int, Field(strict=True, ge=1000)] = 200_000
 
 
 class Processing(_Strict):
-    max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    max_attempts: Annotated[int, Field(strict=True, ge=1, le=20)] = 3
     # A worker polling a mailbox holds a lease on it for this long, renewed after every batch; a
     # worker that dies loses it when it runs out and another worker takes the mailbox over.
-    lease_seconds: Annotated[float, Field(ge=5, le=3600)] = 300.0
+    lease_seconds: Annotated[float, Field(strict=True, ge=5, le=3600)] = 300.0
 
 
 class Model(_Strict):
@@ -42,11 +42,11 @@ class Model(_Strict):
 
 
 class Outbox(_Strict):
-    interval: Annotated[float, Field(ge=0.1)] = 10.0  # seconds between send runs (new rows also wake it)
-    max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
-    backoff: Annotated[float, Field(gt=0)] = 60.0  # seconds before the first retry; doubles each time
-    lease: Annotated[float, Field(ge=10)] = 300.0  # seconds a claimed row is held by one sender
-    batch: Annotated[int, Field(ge=1, le=5000)] = 100
+    interval: Annotated[float, Field(strict=True, ge=0.1)] = 10.0  # seconds between send runs (new rows also wake it)
+    max_attempts: Annotated[int, Field(strict=True, ge=1, le=50)] = 8
+    backoff: Annotated[float, Field(strict=True, gt=0)] = 60.0  # seconds before the first retry; doubles each time
+    lease: Annotated[float, Field(strict=True, ge=10)] = 300.0  # seconds a claimed row is held by one sender
+    batch: Annotated[int, Field(strict=True, ge=1, le=5000)] = 100
     # Write acknowledgements as .eml files here instead of sending them (the demo; testing a set-up).
     pickup_directory: Path | None = None
 
@@ -57,7 +57,7 @@ class Web(_Strict):
     # Environment variable with the key that signs session cookies. Unset: a random key is made
     # once and kept in a file beside the config (.triage-web-secret, readable by the owner only).
     secret_key_env: str = "TRIAGE_WEB_SECRET"
-    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 8.0
+    session_hours: Annotated[float, Field(strict=True, gt=0, le=24 * 30)] = 8.0
     secure_cookies: bool = False  # true behind HTTPS: cookies are then only sent over TLS
 
 
@@ -195,3 +195,24 @@ def check_secrets(settings: Settings) -> None:
             settings.smtp.password()
         except ConfigError as exc:
             raise ConfigError(f"smtp.password_env: {exc}") from None
+
+
+def check_templates(settings: Settings) -> None:
+    """Raise ConfigError for the first acknowledgement template of an organisation's override
+    folder that does not compile (a Jinja2 syntax error), or a folder that is not there."""
+    from jinja2 import Environment, TemplateSyntaxError
+
+    for org in settings.organisations.values():
+        folder, key = org.acknowledge.templates, f"organisations.{org.id}.acknowledge.templates"
+        if folder is None:
+            continue
+        if not folder.is_dir():
+            raise ConfigError(f"{key}: {folder} is not a folder")
+        for path in sorted(p for p in folder.rglob("*") if p.suffix in (".txt", ".html") and p.is_file()):
+            name = path.relative_to(folder)
+            try:
+                Environment().parse(path.read_text(encoding="utf-8"))
+            except TemplateSyntaxError as exc:
+                raise ConfigError(f"{key}: {name} line {exc.lineno}: {exc.message}") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{key}: {name} cannot be read: {exc}") from None

@@ -22,7 +22,8 @@ class Folders(_Strict):
 
 
 def _term(value: str) -> str:
-    Term.parse(value)  # raises ValueError with what to write instead
+    if Term.parse(value).amount < 1:  # parse raises ValueError with what to write instead
+        raise ValueError(f"{value!r} is not a term: a term is at least 1 day")
     return value
 
 
@@ -60,10 +61,10 @@ class Acknowledge(_Strict):
     appeal_name_en: str = "the National Ombudsman"
     appeal_url: str = "https://www.nationaleombudsman.nl"
     templates: Path | None = None  # a folder with nl/… and en/… templates that override ours
-    max_age_days: Annotated[float, Field(gt=0)] = 7.0  # older mail (a backlog) is filed, not acknowledged
-    per_recipient_per_day: Annotated[int, Field(ge=1)] = 3
+    max_age_days: Annotated[float, Field(strict=True, gt=0)] = 7.0  # older mail (a backlog) is filed, not acknowledged
+    per_recipient_per_day: Annotated[int, Field(strict=True, ge=1)] = 3
     # above this many in an hour (the whole organisation), acknowledgements wait for a person
-    per_organisation_per_hour: Annotated[int, Field(ge=1)] = 60
+    per_organisation_per_hour: Annotated[int, Field(strict=True, ge=1)] = 60
 
     @field_validator("from_", "reply_to")
     @classmethod
@@ -79,7 +80,7 @@ class Organisation(_Strict):
     reference_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,9}$")] = "KL"
     addresses: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
-    poll_interval: Annotated[float, Field(ge=1)] = 60.0
+    poll_interval: Annotated[float, Field(strict=True, ge=1)] = 60.0
     mailbox: Mailbox
     folders: Folders = Folders()
     terms: Terms = Terms()

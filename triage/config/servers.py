@@ -7,7 +7,7 @@ import ssl
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from triage.errors import ConfigError
 
@@ -29,18 +29,18 @@ class _Strict(BaseModel):
 class ImapMailbox(_Strict):
     type: Literal["imap"]
     host: str
-    port: int | None = None
+    port: StrictInt | None = None
     security: Literal["tls", "starttls", "none"] = "tls"
     user: str
     password_env: str
     folder: str = "INBOX"
-    batch_size: Annotated[int, Field(ge=1, le=5000)] = 200
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    batch_size: Annotated[int, Field(strict=True, ge=1, le=5000)] = 200
+    timeout: Annotated[float, Field(strict=True, gt=0)] = 30.0
     verify_certificate: bool = True
     # Wait for new mail with IMAP IDLE where the server has it, and poll at once when it comes;
     # the IDLE command is re-issued every idle_renew seconds (servers drop it after 29 minutes).
     idle: bool = True
-    idle_renew: Annotated[float, Field(ge=10, le=1700)] = 600.0
+    idle_renew: Annotated[float, Field(strict=True, ge=10, le=1700)] = 600.0
 
     @property
     def effective_port(self) -> int:
@@ -64,7 +64,7 @@ class ImapMailbox(_Strict):
 class MaildirMailbox(_Strict):
     type: Literal["maildir"]
     path: Path
-    batch_size: Annotated[int, Field(ge=1, le=5000)] = 200
+    batch_size: Annotated[int, Field(strict=True, ge=1, le=5000)] = 200
 
     def describe(self) -> str:
         return f"maildir:{self.path}"
@@ -79,11 +79,11 @@ class Database(_Strict):
 
 class Smtp(_Strict):
     host: str
-    port: int | None = None
+    port: StrictInt | None = None
     security: Literal["tls", "starttls", "none"] = "starttls"
     user: str | None = None
     password_env: str | None = None
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    timeout: Annotated[float, Field(strict=True, gt=0)] = 30.0
     verify_certificate: bool = True
 
     @property

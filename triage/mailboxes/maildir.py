@@ -1,12 +1,14 @@
 """A local Maildir as a mailbox: the embedded default. Folders are Maildir++ sub-folders.
 
-Python's `mailbox` creates the folders; messages move with one atomic rename each, so a crash
-never leaves a message in two places.
+The folders are created as needed (`cur`, `new`, `tmp` and the `maildirfolder` mark); messages
+move with one atomic rename each, so a crash never leaves a message in two places. A file system
+that refuses (full, read-only, a path that is not a Maildir) raises ServerError: the daemon logs
+it as an outage and the messages stay where they are.
 """
 
 from __future__ import annotations
 
-import mailbox
+import contextlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,6 +20,8 @@ from typing import Self
 from triage.errors import ServerError
 from triage.mailboxes.base import Fetched
 
+_SUBDIRS = ("cur", "new", "tmp")
+
 
 class MaildirBox:
     source_folder = "INBOX"
@@ -25,27 +29,44 @@ class MaildirBox:
     def __init__(self, path: Path, batch_size: int = 200) -> None:
         self.path = Path(path)
         self.batch_size = batch_size
-        self._root: mailbox.Maildir | None = None
+        self._open = False
 
     def __enter__(self) -> Self:
-        try:
-            self._root = mailbox.Maildir(self.path, factory=None, create=True)
-        except OSError as exc:
-            raise ServerError(f"maildir {self.path} cannot be opened: {exc.strerror}") from None
+        with self._failing("cannot be opened"):
+            if self.path.exists() and not self.path.is_dir():
+                raise ServerError(f"maildir {self.path} is a file, not a Maildir folder: point the mailbox's "
+                                  "path at a Maildir (a folder with cur/, new/ and tmp/)")
+            missing = [sub for sub in _SUBDIRS if not (self.path / sub).is_dir()]
+            if missing and self.path.is_dir() and any(self.path.iterdir()):
+                raise ServerError(f"maildir {self.path} is not a Maildir (no {'/, '.join(missing)}/): point the "
+                                  "mailbox's path at a Maildir, or at a new or empty folder")
+            _make(self.path)
+        self._open = True
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._root = None
+        self._open = False
+
+    @contextlib.contextmanager
+    def _failing(self, what: str) -> Iterator[None]:
+        """An OSError of the file system (ENOSPC, EACCES, EROFS, ...) as one ServerError line."""
+        try:
+            yield
+        except OSError as exc:
+            raise ServerError(f"maildir {self.path} {what}: {exc.strerror or exc}"
+                              + (f" ({exc.filename})" if exc.filename else "")) from None
 
     def _dir(self, folder: str, create: bool = False) -> Path:
         if folder.upper() == "INBOX":
             return self.path
-        name = folder.replace("/", ".")
-        assert self._root is not None, "use the mailbox as a context manager"
-        if create and name not in self._root.list_folders():
-            self._root.add_folder(name)
-        return self.path / f".{name}"
+        assert self._open, "use the mailbox as a context manager"
+        path = self.path / f".{folder.replace('/', '.')}"
+        if create:
+            with self._failing(f"cannot create folder {folder}"):
+                _make(path)
+                (path / "maildirfolder").touch()
+        return path
 
     def _files(self, folder: str) -> dict[str, Path]:
         base = self._dir(folder)
@@ -55,6 +76,8 @@ class MaildirBox:
                 entries = os.scandir(base / sub)
             except FileNotFoundError:
                 continue
+            except OSError as exc:
+                raise ServerError(f"maildir {self.path}: {base / sub} cannot be read: {exc.strerror}") from None
             with entries:
                 for entry in entries:
                     if not entry.name.startswith(".") and entry.is_file():
@@ -78,6 +101,8 @@ class MaildirBox:
                 arrived = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             except FileNotFoundError:
                 continue
+            except OSError as exc:
+                raise ServerError(f"maildir {self.path}: {path} cannot be read: {exc.strerror}") from None
             yield Fetched(uid=uid, raw=raw, internaldate=arrived)
 
     def move(self, folder: str, uids: Sequence[str], target: str) -> None:
@@ -88,7 +113,14 @@ class MaildirBox:
             if path is None:
                 continue
             name = path.name if ":" in path.name else f"{path.name}:2,"
-            os.rename(path, dest / name)
+            try:
+                os.rename(path, dest / name)
+            except FileNotFoundError:
+                if path.exists():
+                    raise ServerError(f"maildir {self.path}: {dest} is gone") from None
+                # moved away by someone else meanwhile
+            except OSError as exc:
+                raise ServerError(f"maildir {self.path}: cannot move {path.name} to {target}: {exc.strerror}") from None
 
     def supports_idle(self) -> bool:
         return False  # a Maildir is polled
@@ -96,3 +128,10 @@ class MaildirBox:
     def wait_for_mail(self, folder: str, seconds: float, stop: threading.Event) -> bool:
         stop.wait(seconds)
         return False
+
+
+def _make(path: Path) -> None:
+    """A Maildir folder with its three sub-folders (the owner's only, as `mailbox` makes them); what
+    is there already is left alone."""
+    for sub in _SUBDIRS:
+        (path / sub).mkdir(mode=0o700, parents=True, exist_ok=True)

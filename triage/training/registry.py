@@ -25,7 +25,7 @@ from triage.training.model import Classifier
 from triage.training.paths import CURRENT, current_version, models_dir
 
 __all__ = ["CARD_FILE", "CURRENT", "MODEL_FILE", "ModelError", "current_version", "load", "load_for_run",
-           "major_minor", "models_dir", "promote", "save", "versions"]
+           "major_minor", "models_dir", "promote", "read_card", "save", "versions"]
 
 MODEL_FILE, CARD_FILE = "model.skops", "card.json"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "triage.training.features.")
@@ -64,18 +64,38 @@ def promote(directory: Path, version: str) -> None:
 
 
 def versions(directory: Path) -> list[dict[str, Any]]:
-    return [json.loads(card.read_text(encoding="utf-8")) for card in sorted(directory.glob(f"*/{CARD_FILE}"))]
+    return [read_card(card) for card in sorted(directory.glob(f"*/{CARD_FILE}"))]
+
+
+def read_card(path: Path) -> dict[str, Any]:
+    """A version's card; ModelError when it cannot be read or is not a JSON object."""
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path} cannot be read: {exc}: retrain with `triage train` or restore the file") from None
+    if not isinstance(card, dict):
+        raise ModelError(f"{path} is not a JSON object (a model card): retrain with `triage train` or restore the file")
+    return card
+
+
+def _wanted(directory: Path) -> str:
+    """The version CURRENT names; ModelError when it is missing or empty."""
+    version = current_version(directory)
+    if version is not None:
+        return version
+    if (directory / CURRENT).exists():
+        raise ModelError(f"{directory / CURRENT} is empty: make a version current with `triage models promote "
+                         "VERSION` (see `triage models list`)")
+    raise ModelError(f"no model in {directory} ({CURRENT} is missing): run `triage train`")
 
 
 def load(directory: Path, version: str | None = None) -> Classifier:
-    version = version or current_version(directory)
-    if version is None:
-        raise ModelError(f"no model in {directory} ({CURRENT} is missing): run `triage train`")
+    version = version or _wanted(directory)
     folder = directory / version
+    card = read_card(folder / CARD_FILE)
     try:
-        card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
         data = (folder / MODEL_FILE).read_bytes()
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise ModelError(f"model {version} in {directory} cannot be read: {exc}") from None
     if hashlib.sha256(data).hexdigest() != card.get("model_sha256"):
         raise ModelError(f"model {version}: {MODEL_FILE} does not match the hash in its card (tampered or "
@@ -87,25 +107,34 @@ def load(directory: Path, version: str | None = None) -> Classifier:
     if str(card.get("feature_version")) != FEATURE_VERSION:
         raise ModelError(f"model {version} uses feature version {card.get('feature_version')}, this code has "
                          f"{FEATURE_VERSION}: retrain with `triage train`")
-    untrusted = sio.get_untrusted_types(data=data)
+    classifier = Classifier(**_unpack(version, data), version=version, card=card)
+    del data
+    memory.release()  # unpacking the file took about twice the model's size; give that back
+    return classifier
+
+
+def _unpack(version: str, data: bytes) -> dict[str, Any]:
+    """features, heads and thresholds from the file's bytes (its hash already checked: a file
+    damaged before the card was written, or by the same hand, fails here)."""
+    damaged = f"model {version}: {MODEL_FILE} is damaged"
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # a zip that does not open: BadZipFile, a bad CRC, a truncated member, ...
+        raise ModelError(f"{damaged} ({exc}): retrain with `triage train` or restore the file") from None
     foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
     if foreign:
         raise ModelError(f"model {version} holds types this program does not trust: {', '.join(foreign[:3])}")
     try:
         state = sio.loads(data, trusted=untrusted)
+        return {key: state[key] for key in ("features", "heads", "thresholds")}
     except Exception as exc:  # skops raises many kinds on a damaged file
-        raise ModelError(f"model {version} cannot be loaded: {exc}") from None
-    classifier = Classifier(features=state["features"], heads=state["heads"], thresholds=state["thresholds"],
-                            version=version, card=card)
-    del data, state
-    memory.release()  # unpacking the file took about twice the model's size; give that back
-    return classifier
+        raise ModelError(f"{damaged} ({exc}): retrain with `triage train` or restore the file") from None
 
 
 def load_for_run(configured: Path | None) -> Classifier | None:
     """The current model, or None when there is none yet (every case then goes to review).
     A model that is there but tampered with or mismatched is an error, not a silent None."""
     directory = models_dir(configured)
-    if current_version(directory) is None:
+    if current_version(directory) is None and not (directory / CURRENT).exists():
         return None
     return load(directory)
