@@ -21,9 +21,11 @@ from conftest import deps_for, sessions_for, settings_for, write_config
 from mails import plain
 from sqlalchemy import select
 
+from triage.errors import ModelError
 from triage.services.poll import Poller
 from triage.services.send import Sender
 from triage.store.models import Acknowledgement, Message
+from triage.training import registry
 
 ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -172,3 +174,18 @@ def test_a_full_maildir_is_one_outage_and_the_mail_stays_in_the_inbox(
     assert result is not None and result.moved == 3
     assert _events(caplog, "poll_recovered") == 1
     assert not any(maildir.glob("new/*")) and len(list(maildir.glob(".*/cur/*"))) == 3
+
+
+def test_a_promotion_on_a_full_disk_keeps_current_and_leaves_no_temporary_file(disk: Disk) -> None:
+    if disk.kind != "tmpfs":
+        pytest.skip("the fake disk does not intercept Path.write_text")
+    models = disk.root / "models"
+    for version in ("20261101-090000", "20261121-003549"):
+        (models / version).mkdir(parents=True)
+        (models / version / "model.skops").write_bytes(b"PK")  # promote() checks only that it is there
+    (models / "CURRENT").write_text("20261101-090000\n")
+    disk.fill(inodes=False)
+    with pytest.raises(ModelError, match="No space left on device; 20261121-003549 is not promoted"):
+        registry.promote(models, "20261121-003549")
+    assert (models / "CURRENT").read_text() == "20261101-090000\n"
+    assert sorted(p.name for p in models.iterdir()) == ["20261101-090000", "20261121-003549", "CURRENT"]

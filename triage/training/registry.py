@@ -8,6 +8,7 @@ feature function.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -59,8 +60,14 @@ def promote(directory: Path, version: str) -> None:
     if not (directory / version / MODEL_FILE).is_file():
         raise ModelError(f"no model version {version} in {directory}")
     tmp = directory / (CURRENT + ".tmp")
-    tmp.write_text(version + "\n")
-    os.replace(tmp, directory / CURRENT)
+    try:
+        tmp.write_text(version + "\n")
+        os.replace(tmp, directory / CURRENT)
+    except OSError as exc:  # a full disk: CURRENT stays as it was, no temporary file is left
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise ModelError(f"cannot write {directory / CURRENT}: {exc.strerror or exc}; "
+                         f"{version} is not promoted") from None
 
 
 def versions(directory: Path) -> list[dict[str, Any]]:
