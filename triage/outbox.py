@@ -82,7 +82,6 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             raise ServerError(f"SMTP server {self.settings.describe()} dropped the connection: {exc}") from None
 
-
     def _utf8_options(self, sender: str, recipient: str, raw: bytes) -> list[str]:
         """["SMTPUTF8"] when an address or the header needs it (RFC 6531); Refused when the server
         does not offer it."""

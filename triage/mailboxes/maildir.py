@@ -65,7 +65,8 @@ class MaildirBox:
         if create:
             with self._failing(f"cannot create folder {folder}"):
                 _make(path)
-                (path / "maildirfolder").touch()
+                if not (path / "maildirfolder").exists():
+                    (path / "maildirfolder").touch()
         return path
 
     def _files(self, folder: str) -> dict[str, Path]:
