@@ -35,3 +35,19 @@ def test_the_daemon_switches_models_when_current_changes(tmp_path: Path, caplog:
         assert holder.get().version == "20990101-000000"  # type: ignore[union-attr]
         assert holder.get().version == "20990101-000000"  # type: ignore[union-attr]
     assert sum("event=model_refused" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_an_empty_current_while_running_is_logged_once_and_the_model_in_hand_stays(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    version = registry.current_version(ROOT / "models")
+    assert version is not None
+    models = tmp_path / "models"
+    shutil.copytree(ROOT / "models" / version, models / version)
+    (models / "CURRENT").write_text(version + "\n")
+    holder = CurrentModel(models, registry.load(models))
+    (models / "CURRENT").write_text("")  # emptied by hand, or by a full disk
+    with caplog.at_level(logging.ERROR, logger="triage.worker"):
+        for _ in range(3):
+            assert holder.get().version == version  # type: ignore[union-attr]
+    refused = [r.getMessage() for r in caplog.records if "event=model_refused" in r.getMessage()]
+    assert len(refused) == 1 and "CURRENT is empty" in refused[0]

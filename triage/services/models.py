@@ -17,7 +17,7 @@ from triage.services import jobs
 from triage.services.deps import Deps
 from triage.store import repo
 from triage.store import review as store
-from triage.training.paths import current_version
+from triage.training.paths import CURRENT, current_version
 
 if TYPE_CHECKING:
     from triage.training.model import Classifier
@@ -40,6 +40,8 @@ class CurrentModel:
         from triage.training import registry
 
         wanted = current_version(self.directory)
+        if wanted is None and (self.directory / CURRENT).exists():
+            wanted = ""  # an empty CURRENT: refused (logged) once below, the model in hand stays
         with self.lock:
             have = self.classifier.version if self.classifier else None
             if wanted is None or wanted == have or wanted == self.refused:
