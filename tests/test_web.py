@@ -376,6 +376,7 @@ def test_retraining_compares_with_the_current_model_as_it_was_before_the_correct
     trained; the new version learns from them. With corrections that contradict the model, the two
     must differ: a comparison of identical pipelines on identical data would say nothing."""
     from triage.services import review as review_service
+    from triage.store.scope import EVERYTHING
     from triage.training.retrain import retrain
 
     with site.sessions() as s:
@@ -383,7 +384,7 @@ def test_retraining_compares_with_the_current_model_as_it_was_before_the_correct
         assert len(questions) >= 5
     for case_id in questions:
         review_service.correct(deps_for(site.settings, site.sessions), case_id, "proef",
-                               {"kind": "complaint", "topic": "staff", "formality": "formal"})
+                               {"kind": "complaint", "topic": "staff", "formality": "formal"}, EVERYTHING)
     result = retrain(site.sessions, site.corpus, site.models)
     assert result.card["corrections_included"] >= len(questions) and result.card["corrections_upto"] > 0
     assert result.comparison["kind"][0] != result.comparison["kind"][1]

@@ -173,5 +173,5 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     send_once(deps)
     with sessions.begin() as s:
         users.add(s, ADMIN[0], ADMIN[1], "admin")
-        users.add(s, STAFF[0], STAFF[1], "staff")
+        users.add(s, STAFF[0], STAFF[1], "staff", ["lindendal"])
     return site

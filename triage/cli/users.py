@@ -1,4 +1,4 @@
-"""Review UI and account commands: serve, user add/list/disable, corrections export."""
+"""Review UI and account commands: serve, user add/list/orgs/disable, corrections export."""
 
 from __future__ import annotations
 
@@ -38,15 +38,26 @@ def user() -> None:
     """Accounts for the review web UI."""
 
 
+main.add_command(user, "users")
+ORG_OPTION = click.option("--org", "organisations", multiple=True, metavar="ID",
+                          help="An organisation (its id in the config) whose cases the account sees; repeatable.")
+ALL_OPTION = click.option("--all-organisations", is_flag=True,
+                          help="The account sees every organisation, also ones configured later.")
+
+
 @user.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["staff", "admin"]), required=True, help="staff reviews; admin also "
               "manages users and models.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of asking.")
+@ORG_OPTION
+@ALL_OPTION
 @config_option
 @friendly
-def user_add(name: str, role: str, password_stdin: bool, config_path: Path) -> None:
-    """Add an account (the password is asked twice, or read from stdin)."""
+def user_add(name: str, role: str, password_stdin: bool, organisations: tuple[str, ...], all_organisations: bool,
+             config_path: Path) -> None:
+    """Add an account (the password is asked twice, or read from stdin). Staff see only the
+    organisations given with --org (or all with --all-organisations); admins see all."""
     settings = _settings(config_path)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -54,8 +65,25 @@ def user_add(name: str, role: str, password_stdin: bool, config_path: Path) -> N
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     from triage.services import accounts
 
-    accounts.add(deps_for(settings), name, password, role)
+    accounts.add(deps_for(settings), name, password, role, organisations, all_organisations)
     click.echo(f"added {role} {name}")
+    if role == "staff" and not organisations and not all_organisations:
+        click.echo(f"{name} sees no organisation yet: give them one with `triage user orgs {name} --org ID`",
+                   err=True)
+
+
+@user.command("orgs")
+@click.argument("name")
+@ORG_OPTION
+@ALL_OPTION
+@config_option
+@friendly
+def user_orgs(name: str, organisations: tuple[str, ...], all_organisations: bool, config_path: Path) -> None:
+    """Set the organisations an account sees (replacing its earlier ones)."""
+    from triage.services import accounts
+
+    accounts.set_organisations(deps_for(_settings(config_path)), name, organisations, all_organisations, "cli")
+    click.echo(f"{name} sees " + ("every organisation" if all_organisations else ", ".join(organisations) or "none"))
 
 
 @user.command("list")
@@ -68,7 +96,8 @@ def user_list(config_path: Path) -> None:
     for u in accounts.all_accounts(deps_for(_settings(config_path))):
         state = "active" if u.active else "disabled"
         last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never"
-        click.echo(f"{u.name:20} {u.role:6} {state:9} last login {last}")
+        orgs = "all organisations" if u.all_organisations else ", ".join(u.organisations) or "no organisation"
+        click.echo(f"{u.name:20} {u.role:6} {state:9} last login {last:16}  {orgs}")
 
 
 @user.command("disable")

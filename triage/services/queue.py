@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from triage.services.deps import Deps
 from triage.store import acks
 from triage.store import review as store
+from triage.store.scope import Scope
 
 Filters = store.Filters
 Item = store.Item
@@ -23,34 +24,37 @@ class QueuePage:
     total: int  # items in all for these filters, over every page
     pages: int
     counts: dict[str, dict[str, int]]  # filter -> value -> how many items it would show
-    organisations: dict[str, str]  # id -> name, as configured
-    held: dict[str, int]  # organisation id -> acknowledgements waiting for a person (hourly limit)
+    organisations: dict[str, str]  # id -> name, as configured, of those in scope
+    held: dict[str, int]  # organisation id (in scope) -> acknowledgements waiting for a person (hourly limit)
 
 
-def queue_page(deps: Deps, filters: Filters) -> QueuePage:
+def queue_page(deps: Deps, filters: Filters, scope: Scope) -> QueuePage:
+    """The queue as a person of `scope` sees it: nothing of other organisations, not even counts."""
     with deps.sessions() as session:
-        items = store.queue(session, filters)
-        counts = store.counts(session, filters)
+        items = store.queue(session, filters, scope)
+        counts = store.counts(session, filters, scope)
         held = acks.held_counts(session)
     total = counts["status"][filters.status]
-    organisations = {org.id: org.name for org in deps.settings.organisations.values()}
+    organisations = {org.id: org.name for org in deps.settings.organisations.values() if scope.allows(org.id)}
     held = {org: n for org, n in held.items() if org in organisations}
     return QueuePage(items, total, max(1, math.ceil(total / store.PER_PAGE)), counts, organisations, held)
 
 
-def release_held(deps: Deps, organisation: str, user: str, send: bool) -> int:
-    """Send (or drop) the acknowledgements of `organisation` that wait over the hourly limit; how many."""
-    if organisation not in deps.settings.organisations:
-        return 0
+def release_held(deps: Deps, organisation: str, user: str, send: bool, scope: Scope) -> int | None:
+    """Send (or drop) the acknowledgements of `organisation` that wait over the hourly limit; how
+    many. None: no such organisation configured, or not in the person's scope."""
+    if organisation not in deps.settings.organisations or not scope.allows(organisation):
+        return None
     with deps.sessions.begin() as session:
         return acks.release_held(session, organisation, send, deps.clock(), user)
 
 
-def neighbours(deps: Deps, filters: Filters, kind: str, item_id: int) -> tuple[Item | None, Item | None]:
+def neighbours(deps: Deps, filters: Filters, scope: Scope, kind: str,
+               item_id: int) -> tuple[Item | None, Item | None]:
     """The items before and after this one in the queue under these filters (from its first page);
     for an item not in it, no previous one and the queue's first as the next."""
     with deps.sessions() as session:
-        items = store.queue(session, dataclasses.replace(filters, page=1), per_page=NEIGHBOURS)
+        items = store.queue(session, dataclasses.replace(filters, page=1), scope, per_page=NEIGHBOURS)
     keys = [(i.kind, i.id) for i in items]
     if (kind, item_id) not in keys:
         return None, (items[0] if items else None)

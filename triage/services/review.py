@@ -22,6 +22,7 @@ from triage.stages import attachments as files
 from triage.store import acks, repo
 from triage.store import review as store
 from triage.store.models import Acknowledgement, Case, Message
+from triage.store.scope import Scope, case_in, message_in
 
 log = get_logger("triage.review")
 LABELS = store.LABELS
@@ -65,18 +66,20 @@ class Corrected:
     due: date | None  # the due date the case has now
 
 
-def _correctable(session: Session, deps: Deps, case_id: int) -> tuple[Case, Organisation] | None:
-    """The case and its organisation, or None when either is gone (no longer configured)."""
-    case = repo.case_by_id(session, case_id)
+def _correctable(session: Session, deps: Deps, case_id: int, scope: Scope) -> tuple[Case, Organisation] | None:
+    """The case and its organisation, or None when either is gone (no longer configured) or the
+    case lies outside the person's scope."""
+    case = case_in(session, scope, case_id)
     org = deps.settings.organisations.get(case.organisation) if case is not None else None
     return (case, org) if case is not None and org is not None else None
 
 
-def correct(deps: Deps, case_id: int, user: str, labels: dict[str, str]) -> Corrected | None:
+def correct(deps: Deps, case_id: int, user: str, labels: dict[str, str], scope: Scope) -> Corrected | None:
     """Confirm or change the three heads of a case; recompute the due date. None: no such case
-    (of a configured organisation). Labels that are not allowed raise Invalid and change nothing."""
+    (of a configured organisation, in scope). Labels that are not allowed raise Invalid and change
+    nothing."""
     with deps.sessions.begin() as session:
-        found = _correctable(session, deps, case_id)
+        found = _correctable(session, deps, case_id, scope)
         if found is None:
             return None
         case, org = found
@@ -113,22 +116,22 @@ def _queue_corrected_ack(session: Session, deps: Deps, org: Organisation, case: 
     acks.write(session, case, ack, rendered, now, actor=user)
 
 
-def send_corrected_ack(deps: Deps, case_id: int, user: str) -> bool:
+def send_corrected_ack(deps: Deps, case_id: int, user: str, scope: Scope) -> bool:
     """Queue a corrected acknowledgement (a person asked for it; it is never sent by itself).
-    False: no such case; a case that needs none raises Invalid."""
+    False: no such case in scope; a case that needs none raises Invalid."""
     with deps.sessions.begin() as session:
-        found = _correctable(session, deps, case_id)
+        found = _correctable(session, deps, case_id, scope)
         if found is None:
             return False
         _queue_corrected_ack(session, deps, found[1], found[0], user)
         return True
 
 
-def replay(deps: Deps, message_id: int, user: str) -> None:
-    """Give a quarantined message its attempts back: the next poll processes it again. Any other
-    message raises Invalid."""
+def replay(deps: Deps, message_id: int, user: str, scope: Scope) -> bool:
+    """Give a quarantined message its attempts back: the next poll processes it again. False: no
+    such message in scope; any other message raises Invalid."""
     with deps.sessions.begin() as session:
-        store.replay(session, message_id, user, deps.clock())
+        return store.replay(session, message_id, scope, user, deps.clock()) is not None
 
 
 @dataclass(frozen=True)
@@ -146,9 +149,9 @@ class CasePage:
     history: list[LogRow]
 
 
-def case_page(deps: Deps, case_id: int) -> CasePage | None:
+def case_page(deps: Deps, case_id: int, scope: Scope) -> CasePage | None:
     with deps.sessions() as session:
-        view = store.case_view(session, case_id)
+        view = store.case_view(session, case_id, scope)
         if view is None:
             return None
         org = deps.settings.organisations.get(view.case.organisation)
@@ -167,9 +170,9 @@ class MessagePage:
     replay_pending: bool
 
 
-def message_page(deps: Deps, message_id: int) -> MessagePage | None:
+def message_page(deps: Deps, message_id: int, scope: Scope) -> MessagePage | None:
     with deps.sessions() as session:
-        msg = repo.message_by_id(session, message_id)
+        msg = message_in(session, scope, message_id)
         if msg is None:
             return None
         quarantined = msg.disposition == Disposition.QUARANTINED
@@ -201,11 +204,11 @@ class Download:
     data: bytes
 
 
-def attachment(deps: Deps, message_id: int, path: str) -> Download | None:
+def attachment(deps: Deps, message_id: int, path: str, scope: Scope) -> Download | None:
     """The file at part `path` of a message, found in its stored bytes and served only when its
-    size and sha256 are those listed. None: no such message or file, or it does not match."""
+    size and sha256 are those listed. None: no such message (in scope) or file, or it does not match."""
     with deps.sessions() as session:
-        msg = repo.message_by_id(session, message_id)
+        msg = message_in(session, scope, message_id)
         listed = next((f for f in files_of(session, msg) if f.path == path), None) if msg is not None else None
         raw = store.raw_message(session, msg) if msg is not None and listed is not None else None
     found = files.extract(files.load(raw), path) if raw is not None else None

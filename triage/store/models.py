@@ -178,6 +178,19 @@ class User(Base):
     last_failed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Sees every organisation's cases, configured now or later (admins always do); else only those
+    # in `memberships`. Accounts older than organisation scoping have it (they saw everything).
+    all_organisations: Mapped[bool] = mapped_column(Boolean, default=False)
+    memberships: Mapped[list[Membership]] = relationship(cascade="all, delete-orphan", lazy="selectin",
+                                                         order_by="Membership.organisation")
+
+
+class Membership(Base):
+    """A user may see and handle the cases and messages of this organisation."""
+
+    __tablename__ = "user_organisations"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class Correction(Base):

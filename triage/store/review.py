@@ -18,6 +18,7 @@ from triage.domain import CaseStatus, Disposition
 from triage.errors import Invalid
 from triage.store import acks, repo
 from triage.store.models import Acknowledgement, AuditLog, Case, Correction, Message, RawBlob
+from triage.store.scope import Scope, case_in, message_in
 
 LABELS = {"kind": ("complaint", "question"), "topic": ("product", "service", "staff"),
           "formality": ("formal", "informal")}
@@ -77,8 +78,8 @@ def _ack_failed() -> Any:
     return exists().where(Acknowledgement.case_id == Case.id, Acknowledgement.status.in_(_FAILED_ACK))
 
 
-def _case_query(f: Filters, status: str | None = None) -> Select[Any]:
-    q = select(Case)
+def _case_query(f: Filters, scope: Scope, status: str | None = None) -> Select[Any]:
+    q = select(Case).where(scope.clause(Case.organisation))
     if f.organisation:
         q = q.where(Case.organisation == f.organisation)
     for head in LABELS:
@@ -98,12 +99,13 @@ def _case_query(f: Filters, status: str | None = None) -> Select[Any]:
     return q
 
 
-def _message_query(f: Filters, status: str | None = None) -> Select[Any]:
+def _message_query(f: Filters, scope: Scope, status: str | None = None) -> Select[Any]:
     status = f.status if status is None else status
     quarantined, ignored = Disposition.QUARANTINED, Disposition.IGNORED
     wanted = {"todo": [quarantined], "quarantined": [quarantined], "machine": [ignored],
               "all": [quarantined, ignored]}.get(status, [])
-    q = select(Message).where(Message.disposition.in_(wanted), Message.case_id.is_(None))
+    q = select(Message).where(Message.disposition.in_(wanted), Message.case_id.is_(None),
+                              scope.clause(Message.organisation))
     if f.organisation:
         q = q.where(Message.organisation == f.organisation)
     if f.labels_set() or not wanted:
@@ -115,17 +117,19 @@ def _count(session: Session, q: Select[Any]) -> int:
     return session.scalar(select(func.count()).select_from(q.subquery())) or 0
 
 
-def counts(session: Session, f: Filters) -> dict[str, dict[str, int]]:
-    """How many items each filter value would show, the other filters staying as they are."""
+def counts(session: Session, f: Filters, scope: Scope) -> dict[str, dict[str, int]]:
+    """How many items of `scope` each filter value would show, the other filters staying as they are."""
     out: dict[str, dict[str, int]] = {"status": {}}
     for status in STATUSES:
-        out["status"][status] = _count(session, _case_query(f, status)) + _count(session, _message_query(f, status))
+        out["status"][status] = (_count(session, _case_query(f, scope, status))
+                                 + _count(session, _message_query(f, scope, status)))
     for head, values in LABELS.items():
         out[head] = {}
         for value in values:
             g = Filters(**{**f.__dict__, head: value})
-            out[head][value] = _count(session, _case_query(g))
-    orgs = session.execute(select(Case.organisation, func.count()).group_by(Case.organisation)).all()
+            out[head][value] = _count(session, _case_query(g, scope))
+    orgs = session.execute(select(Case.organisation, func.count()).where(scope.clause(Case.organisation))
+                           .group_by(Case.organisation)).all()
     out["organisation"] = {str(org): int(n) for org, n in orgs}
     return out
 
@@ -143,10 +147,10 @@ def _message_item(msg: Message) -> Item:
                 kind, msg.error or msg.reason, reasons=[] if msg.error else list(msg.reasons or []))
 
 
-def queue(session: Session, f: Filters, per_page: int = PER_PAGE) -> list[Item]:
-    """One page of the queue, most urgent first: cases by due date, then messages without a case
-    (quarantined before machine mail) by arrival. How many there are in all: `counts()["status"]`."""
-    cq, mq = _case_query(f), _message_query(f)
+def queue(session: Session, f: Filters, scope: Scope, per_page: int = PER_PAGE) -> list[Item]:
+    """One page of the queue of `scope`, most urgent first: cases by due date, then messages without
+    a case (quarantined before machine mail) by arrival. How many there are in all: `counts()["status"]`."""
+    cq, mq = _case_query(f, scope), _message_query(f, scope)
     start = (f.page - 1) * per_page
     cases = list(session.scalars(cq.order_by(Case.due_date.is_(None), Case.due_date, Case.received_at, Case.id)
                                  .limit(start + per_page)))
@@ -167,8 +171,8 @@ class CaseView:
     history: list[AuditLog]
 
 
-def case_view(session: Session, case_id: int) -> CaseView | None:
-    case = session.get(Case, case_id)
+def case_view(session: Session, case_id: int, scope: Scope) -> CaseView | None:
+    case = case_in(session, scope, case_id)
     if case is None:
         return None
     messages = sorted(case.messages, key=lambda m: (m.received_at, m.id))
@@ -208,10 +212,13 @@ def set_term(case: Case, term: str, due: date, due_is_latest: bool) -> None:
     case.term, case.due_date, case.due_is_latest = term, due, due_is_latest
 
 
-def replay(session: Session, message_id: int, user: str, now: datetime) -> Message:
-    """Give a quarantined message its attempts back: the next poll processes it again."""
-    msg = session.get(Message, message_id)
-    if msg is None or msg.disposition != Disposition.QUARANTINED:
+def replay(session: Session, message_id: int, scope: Scope, user: str, now: datetime) -> Message | None:
+    """Give a quarantined message its attempts back: the next poll processes it again. None: no
+    such message in scope."""
+    msg = message_in(session, scope, message_id)
+    if msg is None:
+        return None
+    if msg.disposition != Disposition.QUARANTINED:
         raise Invalid("only a quarantined message can be replayed")
     msg.attempts = 0
     repo.audit(session, "message.replay", now, actor=user, organisation=msg.organisation, message_id=msg.id)

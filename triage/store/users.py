@@ -1,8 +1,10 @@
-"""Accounts for the review UI: argon2 password hashes, roles, and logins slowed down after failures."""
+"""Accounts for the review UI: argon2 password hashes, roles, the organisations each may see, and
+logins slowed down after failures."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from triage.errors import ConfigError
 from triage.store import repo
-from triage.store.models import User
+from triage.store.models import Membership, User
+from triage.store.scope import EVERYTHING, Scope
 
 ROLES = ("staff", "admin")
 MIN_PASSWORD = 10
@@ -22,28 +25,86 @@ _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("not a password anyone has")
 
 
-def add(session: Session, name: str, password: str, role: str) -> User:
+def add(session: Session, name: str, password: str, role: str, organisations: Iterable[str] = (),
+        all_organisations: bool = False, actor: str = "cli") -> User:
+    """A new account that sees `organisations` (or all of them); admins always see all."""
     name = name.strip()
     if not name or len(name) > 100 or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise ConfigError(f"user name {name!r}: use 1-100 letters, digits, '.', '-' or '_'")
     if role not in ROLES:
         raise ConfigError(f"role {role!r}: choose one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise ConfigError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+    _check_password(password)
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise ConfigError(f"user {name} exists already")
     user = User(name=name, password_hash=_HASHER.hash(password), role=role, active=True, failed_logins=0,
-                created_at=repo.now())
+                created_at=repo.now(), all_organisations=all_organisations,
+                memberships=[Membership(organisation=org) for org in sorted(set(organisations))])
     session.add(user)
     session.flush()
-    repo.audit(session, "user.added", repo.now(), actor="cli", user=name, role=role)
+    repo.audit(session, "user.added", repo.now(), actor=actor, user=name, role=role,
+               organisations="*" if all_organisations else sorted(set(organisations)))
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+
+
+def named(session: Session, name: str) -> User:
+    """The account with this name; an unknown name raises ConfigError."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise ConfigError(f"no user {name}: `triage user list` shows who there is")
+    return user
+
+
+def scope_of(user: User) -> Scope:
+    """What this account may see: every organisation for admins and `all_organisations`, else its
+    memberships."""
+    if user.role == "admin" or user.all_organisations:
+        return EVERYTHING
+    return Scope(frozenset(m.organisation for m in user.memberships))
+
+
+def set_organisations(session: Session, name: str, organisations: Iterable[str], all_organisations: bool,
+                      actor: str) -> User:
+    user = named(session, name)
+    wanted = sorted(set(organisations))
+    user.all_organisations = all_organisations
+    user.memberships = [Membership(organisation=org) for org in wanted]
+    repo.audit(session, "user.organisations", repo.now(), actor=actor, user=name,
+               organisations="*" if all_organisations else wanted)
+    return user
+
+
+def set_role(session: Session, name: str, role: str, actor: str) -> User:
+    if role not in ROLES:
+        raise ConfigError(f"role {role!r}: choose one of {', '.join(ROLES)}")
+    user = named(session, name)
+    user.role = role
+    repo.audit(session, "user.role", repo.now(), actor=actor, user=name, role=role)
+    return user
+
+
+def set_password(session: Session, name: str, password: str, actor: str) -> User:
+    """A new password (its sessions end with the old one); the failure count starts again."""
+    _check_password(password)
+    user = named(session, name)
+    user.password_hash, user.failed_logins = _HASHER.hash(password), 0
+    repo.audit(session, "user.password_reset", repo.now(), actor=actor, user=name)
+    return user
+
+
+def enable(session: Session, name: str, actor: str) -> User:
+    user = named(session, name)
+    user.active, user.failed_logins = True, 0
+    repo.audit(session, "user.enabled", repo.now(), actor=actor, user=name)
     return user
 
 
 def disable(session: Session, name: str, actor: str = "cli") -> User:
-    user = session.scalar(select(User).where(User.name == name))
-    if user is None:
-        raise ConfigError(f"no user {name}: `triage user list` shows who there is")
+    user = named(session, name)
     user.active = False
     repo.audit(session, "user.disabled", repo.now(), actor=actor, user=name)
     return user

@@ -1,4 +1,6 @@
-"""The review queue, a case with its corrections, messages without a case, and attachments."""
+"""The review queue, a case with its corrections, messages without a case, and attachments. Every
+view reads and acts within the logged-in user's organisations: another organisation's case,
+message or attachment is a 404, as if it did not exist."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def index() -> WResponse:
 def queue() -> str:
     filters = queues.Filters.from_args(request.args)
     session["filters"] = {k: v for k, v in filters.__dict__.items() if k != "page"}
-    page = queues.queue_page(deps(), filters)
+    page = queues.queue_page(deps(), filters, g.user.scope)
     return render_template("web/queue.html", items=page.items, total=page.total, filters=filters, pages=page.pages,
                            counts=page.counts, statuses=STATUS_NAMES, labels=queues.LABELS,
                            organisations=page.organisations, held=page.held, today=date.today())
@@ -63,10 +65,11 @@ def _item_url(item: queues.Item | None) -> str | None:
 @bp.route("/case/<int:case_id>")
 @login_required()
 def case(case_id: int) -> str:
-    view = services.case_page(deps(), case_id)
+    view = services.case_page(deps(), case_id, g.user.scope)
     if view is None:
         abort(404)
-    before, after = queues.neighbours(deps(), queues.Filters(**session.get("filters", {})), "case", case_id)
+    before, after = queues.neighbours(deps(), queues.Filters(**session.get("filters", {})), g.user.scope,
+                                       "case", case_id)
     return render_template("web/case.html", view=view, org_name=view.org_name, labels=queues.LABELS,
                            next_url=_item_url(after), prev_url=_item_url(before), can_correct=view.can_correct,
                            today=date.today())
@@ -77,7 +80,7 @@ def case(case_id: int) -> str:
 def correct(case_id: int) -> WResponse:
     labels = {head: request.form.get(head, "") for head in queues.LABELS}
     try:
-        done = services.correct(deps(), case_id, g.user.name, labels)
+        done = services.correct(deps(), case_id, g.user.name, labels, g.user.scope)
     except Invalid as exc:
         flash(f"Niet opgeslagen: {exc}", "error")
         return redirect(url_for("review.case", case_id=case_id))
@@ -95,7 +98,7 @@ def correct(case_id: int) -> WResponse:
 @login_required()
 def corrected_ack(case_id: int) -> WResponse:
     try:
-        queued = services.send_corrected_ack(deps(), case_id, g.user.name)
+        queued = services.send_corrected_ack(deps(), case_id, g.user.name, g.user.scope)
     except Invalid as exc:
         flash(str(exc), "error")
         return redirect(url_for("review.case", case_id=case_id))
@@ -108,7 +111,7 @@ def corrected_ack(case_id: int) -> WResponse:
 @bp.route("/message/<int:message_id>")
 @login_required()
 def message(message_id: int) -> Any:
-    view = services.message_page(deps(), message_id)
+    view = services.message_page(deps(), message_id, g.user.scope)
     if view is None:
         abort(404)
     if view.message.case_id is not None:
@@ -121,18 +124,20 @@ def message(message_id: int) -> Any:
 @login_required()
 def replay(message_id: int) -> WResponse:
     try:
-        services.replay(deps(), message_id, g.user.name)
+        found = services.replay(deps(), message_id, g.user.name, g.user.scope)
     except Invalid as exc:
         flash(str(exc), "error")
-    else:
-        flash("Het bericht wordt opnieuw verwerkt bij de volgende controle van de mailbox.", "ok")
+        return redirect(url_for("review.message", message_id=message_id))
+    if not found:
+        abort(404)
+    flash("Het bericht wordt opnieuw verwerkt bij de volgende controle van de mailbox.", "ok")
     return redirect(url_for("review.message", message_id=message_id))
 
 
 @bp.route("/message/<int:message_id>/attachment/<part>")
 @login_required()
 def attachment(message_id: int, part: str) -> WResponse:
-    found = services.attachment(deps(), message_id, part) if _PART.fullmatch(part) else None
+    found = services.attachment(deps(), message_id, part, g.user.scope) if _PART.fullmatch(part) else None
     if found is None:
         abort(404)
     # Always a download, never rendered: an attached HTML page must not run on this site. Werkzeug
