@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -170,6 +171,27 @@ def test_user_commands(tmp_path: Path) -> None:
     assert "disabled" in triage("user", "list", cwd=tmp_path).stdout
     missing = triage("user", "disable", "niemand", cwd=tmp_path)
     assert missing.returncode == 2 and "no user niemand" in missing.stderr
+
+
+def test_user_organisations_are_given_at_add_and_changed_later(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    added = _stdin(["users", "add", "piet", "--role", "staff", "--org", "debrug", "--password-stdin"],
+                   "lang-genoeg-wachtwoord\n", tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert re.search(r"^piet .* debrug$", triage("user", "list", cwd=tmp_path).stdout, re.M)
+    unknown = _stdin(["user", "add", "kees", "--role", "staff", "--org", "elders", "--password-stdin"],
+                     "lang-genoeg-wachtwoord\n", tmp_path)
+    assert unknown.returncode == 2 and "unknown organisation 'elders'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr and "kees" not in triage("user", "list", cwd=tmp_path).stdout
+    bare = _stdin(["user", "add", "sanne", "--role", "staff", "--password-stdin"], "lang-genoeg-wachtwoord\n",
+                  tmp_path)
+    assert bare.returncode == 0 and "sanne sees no organisation yet" in bare.stderr
+    changed = triage("user", "orgs", "sanne", "--all-organisations", cwd=tmp_path)
+    assert changed.returncode == 0 and "sanne sees every organisation" in changed.stdout
+    listing = triage("user", "list", cwd=tmp_path).stdout
+    assert re.search(r"^sanne .* all organisations$", listing, re.M)
+    assert triage("user", "orgs", "piet", cwd=tmp_path).returncode == 0  # no --org: none any more
+    assert re.search(r"^piet .* no organisation$", triage("user", "list", cwd=tmp_path).stdout, re.M)
 
 
 def test_corrections_export_writes_the_corpus_format(tmp_path: Path) -> None:
