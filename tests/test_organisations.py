@@ -257,3 +257,94 @@ def test_the_queue_and_its_counts_show_only_the_persons_organisations(orgs: TwoO
     assert not [ref for ref in a_refs if ref in bram]
     admin = _login(orgs.app, BEHEER).get("/queue?status=all").get_data(as_text=True)
     assert all(ref in admin for ref in a_refs + b_refs)
+
+
+def _post(client: FlaskClient, path: str, page: str, **form: str | list[str]) -> str:
+    """POST a form with the CSRF token of `page`; the page it leads to (redirects followed)."""
+    response = client.post(path, data={"csrf_token": _token(client, page), **form}, follow_redirects=True)
+    return response.get_data(as_text=True)
+
+
+def test_an_admin_adds_a_user_and_their_organisations_and_role_take_effect_at_once(orgs: TwoOrgs) -> None:
+    a_case, b_case = orgs.ids(Case, "lindendal")[0], orgs.ids(Case, "oosterveld")[0]
+    admin = _login(orgs.app, BEHEER)
+    listing = admin.get("/admin/users").get_data(as_text=True)
+    assert "Gemeente Lindendal" in listing and "Waterschap Oosterveld" in listing and "Alle (beheerder)" in listing
+    new = {"name": "carla", "role": "staff", "organisation": ["oosterveld"], "password": "carla-wachtwoord-1"}
+    differ = admin.post("/admin/users/new", data={"csrf_token": _token(admin, "/admin/users/new"), **new,
+                                                  "password_again": "iets-anders-dan-dat"})
+    assert differ.status_code == 400 and "niet gelijk" in differ.get_data(as_text=True)
+    short = admin.post("/admin/users/new", data={"csrf_token": _token(admin, "/admin/users/new"), **new,
+                                                 "password": "kort", "password_again": "kort"})
+    assert short.status_code == 400 and "te kort" in short.get_data(as_text=True)
+    page = _post(admin, "/admin/users/new", "/admin/users/new", **new, password_again=new["password"])
+    assert "carla is toegevoegd" in page and "Waterschap Oosterveld" in page
+
+    carla = _login(orgs.app, ("carla", "carla-wachtwoord-1"))
+    assert carla.get(f"/case/{b_case}").status_code == 200 and carla.get(f"/case/{a_case}").status_code == 404
+    page = _post(admin, "/admin/users/carla/organisations", "/admin/users/carla", organisation=["lindendal"])
+    assert "De organisaties van carla zijn gewijzigd" in page
+    assert carla.get(f"/case/{b_case}").status_code == 404 and carla.get(f"/case/{a_case}").status_code == 200
+    _post(admin, "/admin/users/carla/organisations", "/admin/users/carla", all_organisations="1")
+    assert carla.get(f"/case/{b_case}").status_code == 200 and carla.get(f"/case/{a_case}").status_code == 200
+    _post(admin, "/admin/users/carla/organisations", "/admin/users/carla", organisation=["elders"])
+    assert carla.get(f"/case/{b_case}").status_code == 200  # an unknown organisation changes nothing
+
+    assert carla.get("/admin/users").status_code == 403
+    assert "De rol van carla is gewijzigd" in _post(admin, "/admin/users/carla/role", "/admin/users/carla",
+                                                    role="admin")
+    assert carla.get("/admin/users").status_code == 200
+    _post(admin, "/admin/users/carla/role", "/admin/users/carla", role="staff")
+    assert carla.get("/admin/users").status_code == 403
+
+
+def test_an_admin_blocks_after_a_confirmation_re_enables_and_resets_a_password(orgs: TwoOrgs) -> None:
+    admin = _login(orgs.app, BEHEER)
+    _post(admin, "/admin/users/new", "/admin/users/new", name="dirk", role="staff", organisation=["lindendal"],
+          password="dirk-wachtwoord-1", password_again="dirk-wachtwoord-1")
+    dirk = _login(orgs.app, ("dirk", "dirk-wachtwoord-1"))
+    confirm = admin.get("/admin/users/dirk/block").get_data(as_text=True)
+    assert "dirk blokkeren?" in confirm and 'id="confirm-block"' in confirm
+    assert dirk.get("/queue").status_code == 200  # asking is not blocking
+    assert "dirk is geblokkeerd" in _post(admin, "/admin/users/dirk/disable", "/admin/users/dirk/block")
+    assert dirk.get("/queue").status_code == 302  # the session ended
+    refused = orgs.app.test_client()
+    assert refused.post("/login", data={"name": "dirk", "password": "dirk-wachtwoord-1",
+                                        "csrf_token": _token(refused)}).status_code == 401
+    assert "dirk kan weer inloggen" in _post(admin, "/admin/users/dirk/enable", "/admin/users/dirk")
+    dirk = _login(orgs.app, ("dirk", "dirk-wachtwoord-1"))
+
+    page = _post(admin, "/admin/users/dirk/password", "/admin/users/dirk", password="nieuw-wachtwoord-9",
+                 password_again="nieuw-wachtwoord-9")
+    assert "dirk heeft een nieuw wachtwoord" in page
+    assert dirk.get("/queue").status_code == 302  # logged in with the old one: logged out
+    old = orgs.app.test_client()
+    assert old.post("/login", data={"name": "dirk", "password": "dirk-wachtwoord-1",
+                                    "csrf_token": _token(old)}).status_code == 401
+    _login(orgs.app, ("dirk", "nieuw-wachtwoord-9"))
+
+
+def test_the_user_pages_refuse_in_dutch_and_are_for_admins_only(orgs: TwoOrgs) -> None:
+    admin = _login(orgs.app, BEHEER)
+    assert "eigen rol niet wijzigen" in _post(admin, "/admin/users/beheer/role", "/admin/users/beheer", role="staff")
+    assert "eigen account niet blokkeren" in _post(admin, "/admin/users/beheer/disable", "/admin/users")
+    assert admin.get("/admin/users/beheer/block").status_code == 302
+    assert admin.get("/admin/users").status_code == 200  # still an admin
+    assert admin.get("/admin/users/niemand").status_code == 404
+    token = _token(admin, "/admin/users")
+    assert admin.post("/admin/users/niemand/enable", data={"csrf_token": token}).status_code == 404
+    assert admin.post("/admin/users/bram/disable").status_code == 400  # no CSRF token
+    anja = _login(orgs.app, ANJA)
+    token = _token(anja, "/queue")
+    with orgs.app.test_request_context():
+        pages = [(rule, url_for(rule.endpoint, **dict.fromkeys(rule.arguments, "bram")))
+                 for rule in orgs.app.url_map.iter_rules() if rule.rule.startswith("/admin/users")]
+    assert len(pages) >= 9
+    for rule, url in pages:
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            response = anja.open(url, method=method, data={"csrf_token": token, "role": "admin",
+                                                           "all_organisations": "1"})
+            assert response.status_code == 403, (method, url)
+    with orgs.sessions() as s:
+        bram = users.named(s, "bram")
+        assert bram.active and bram.role == "staff" and not bram.all_organisations

@@ -96,7 +96,8 @@ def user_list(config_path: Path) -> None:
     for u in accounts.all_accounts(deps_for(_settings(config_path))):
         state = "active" if u.active else "disabled"
         last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never"
-        orgs = "all organisations" if u.all_organisations else ", ".join(u.organisations) or "no organisation"
+        orgs = ("all organisations" if u.all_organisations or u.role == "admin"
+                else ", ".join(u.organisations) or "no organisation")
         click.echo(f"{u.name:20} {u.role:6} {state:9} last login {last:16}  {orgs}")
 
 

@@ -8,11 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from triage.errors import ConfigError, Invalid
 from triage.services.deps import Deps
 from triage.store import repo, users
 from triage.store.models import User
 from triage.store.scope import Scope
+from triage.store.users import AccountError, Problem
+
+__all__ = ["AccountError", "Problem"]  # refusals, with a code the web UI words in Dutch
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Account:
     last_login_at: datetime | None
     failed_logins: int
     organisations: tuple[str, ...] = ()  # their memberships
-    all_organisations: bool = False  # sees every organisation (admins always do)
+    all_organisations: bool = False  # sees every organisation, also later ones (admins always do)
 
 
 def _stamp(user: User) -> str:
@@ -75,7 +77,12 @@ def _current(user: User) -> CurrentUser:
 
 def _account(u: User) -> Account:
     return Account(u.name, u.role, u.active, u.last_login_at, u.failed_logins,
-                   tuple(m.organisation for m in u.memberships), u.role == "admin" or u.all_organisations)
+                   tuple(m.organisation for m in u.memberships), u.all_organisations)
+
+
+def organisations(deps: Deps) -> dict[str, str]:
+    """The configured organisations an account may be given: id -> name."""
+    return {org.id: org.name for org in deps.settings.organisations.values()}
 
 
 def all_accounts(deps: Deps) -> list[Account]:
@@ -87,33 +94,34 @@ def account(deps: Deps, name: str) -> Account | None:
     with deps.sessions() as session:
         try:
             return _account(users.named(session, name))
-        except ConfigError:
+        except AccountError:
             return None
 
 
 def disable(deps: Deps, name: str, actor: str) -> None:
     """Stop an account from logging in (its corrections stay). Nobody disables their own account
-    (Invalid); an unknown name raises ConfigError."""
+    (AccountError); an unknown name too."""
     if name == actor:
-        raise Invalid("you cannot disable your own account")
+        raise AccountError(Problem.OWN_ACCOUNT, "you cannot disable your own account")
     with deps.sessions.begin() as session:
         users.disable(session, name, actor=actor)
 
 
 def _configured(deps: Deps, organisations: Iterable[str]) -> list[str]:
-    """The organisation ids, each one configured (else ConfigError)."""
+    """The organisation ids, each one configured (else AccountError)."""
     wanted = sorted(set(organisations))
     unknown = [org for org in wanted if org not in deps.settings.organisations]
     if unknown:
         known = ", ".join(deps.settings.organisations) or "none"
-        raise ConfigError(f"unknown organisation {unknown[0]!r}: configured are {known}")
+        raise AccountError(Problem.UNKNOWN_ORGANISATION, f"unknown organisation {unknown[0]!r}: configured are "
+                           f"{known}", organisation=unknown[0])
     return wanted
 
 
 def add(deps: Deps, name: str, password: str, role: str, organisations: Iterable[str] = (),
         all_organisations: bool = False, actor: str = "cli") -> None:
     """A new account that sees `organisations` (configured ids) or all of them; a bad name, a short
-    password, a name in use or an unknown organisation raises ConfigError."""
+    password, a name in use or an unknown organisation raises AccountError."""
     wanted = _configured(deps, organisations)
     with deps.sessions.begin() as session:
         users.add(session, name, password, role, wanted, all_organisations, actor=actor)
@@ -128,15 +136,15 @@ def set_organisations(deps: Deps, name: str, organisations: Iterable[str], all_o
 
 
 def set_role(deps: Deps, name: str, role: str, actor: str) -> None:
-    """Make an account staff or admin; nobody changes their own role (Invalid)."""
+    """Make an account staff or admin; nobody changes their own role (AccountError)."""
     if name == actor:
-        raise Invalid("you cannot change your own role")
+        raise AccountError(Problem.OWN_ACCOUNT, "you cannot change your own role")
     with deps.sessions.begin() as session:
         users.set_role(session, name, role, actor)
 
 
 def reset_password(deps: Deps, name: str, password: str, actor: str) -> None:
-    """Give an account a new password; its browser sessions end. A short one raises ConfigError."""
+    """Give an account a new password; its browser sessions end. A short one raises AccountError."""
     with deps.sessions.begin() as session:
         users.set_password(session, name, password, actor)
 

@@ -4,6 +4,7 @@ logins slowed down after failures."""
 from __future__ import annotations
 
 import contextlib
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage.errors import ConfigError
+from triage.errors import Invalid
 from triage.store import repo
 from triage.store.models import Membership, User
 from triage.store.scope import EVERYTHING, Scope
@@ -25,17 +26,36 @@ _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("not a password anyone has")
 
 
+class Problem(enum.StrEnum):
+    """Why an account change was refused (the web UI words each in Dutch)."""
+
+    BAD_NAME = "bad_name"
+    BAD_ROLE = "bad_role"
+    SHORT_PASSWORD = "short_password"  # minimum
+    NAME_TAKEN = "name_taken"  # name
+    UNKNOWN_USER = "unknown_user"  # name
+    UNKNOWN_ORGANISATION = "unknown_organisation"  # organisation
+    OWN_ACCOUNT = "own_account"
+
+
+class AccountError(Invalid):
+    """An account change that was refused: an English line (for the CLI) and its `problem` code."""
+
+    def __init__(self, problem: Problem, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.problem, self.params = problem, params
+
+
 def add(session: Session, name: str, password: str, role: str, organisations: Iterable[str] = (),
         all_organisations: bool = False, actor: str = "cli") -> User:
     """A new account that sees `organisations` (or all of them); admins always see all."""
     name = name.strip()
     if not name or len(name) > 100 or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"user name {name!r}: use 1-100 letters, digits, '.', '-' or '_'")
-    if role not in ROLES:
-        raise ConfigError(f"role {role!r}: choose one of {', '.join(ROLES)}")
+        raise AccountError(Problem.BAD_NAME, f"user name {name!r}: use 1-100 letters, digits, '.', '-' or '_'")
+    _check_role(role)
     _check_password(password)
     if session.scalar(select(User).where(User.name == name)) is not None:
-        raise ConfigError(f"user {name} exists already")
+        raise AccountError(Problem.NAME_TAKEN, f"user {name} exists already", name=name)
     user = User(name=name, password_hash=_HASHER.hash(password), role=role, active=True, failed_logins=0,
                 created_at=repo.now(), all_organisations=all_organisations,
                 memberships=[Membership(organisation=org) for org in sorted(set(organisations))])
@@ -48,14 +68,20 @@ def add(session: Session, name: str, password: str, role: str, organisations: It
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise ConfigError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+        raise AccountError(Problem.SHORT_PASSWORD, f"the password is too short: use at least {MIN_PASSWORD} "
+                           "characters", minimum=MIN_PASSWORD)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(Problem.BAD_ROLE, f"role {role!r}: choose one of {', '.join(ROLES)}")
 
 
 def named(session: Session, name: str) -> User:
-    """The account with this name; an unknown name raises ConfigError."""
+    """The account with this name; an unknown name raises AccountError."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise ConfigError(f"no user {name}: `triage user list` shows who there is")
+        raise AccountError(Problem.UNKNOWN_USER, f"no user {name}: `triage user list` shows who there is", name=name)
     return user
 
 
@@ -79,8 +105,7 @@ def set_organisations(session: Session, name: str, organisations: Iterable[str],
 
 
 def set_role(session: Session, name: str, role: str, actor: str) -> User:
-    if role not in ROLES:
-        raise ConfigError(f"role {role!r}: choose one of {', '.join(ROLES)}")
+    _check_role(role)
     user = named(session, name)
     user.role = role
     repo.audit(session, "user.role", repo.now(), actor=actor, user=name, role=role)

@@ -1,15 +1,16 @@
 """Administrators: model versions with their figures and plots, retraining (queued here, run by
-`triage run`) with progress, promotion and rollback, and the list of users."""
+`triage run`) with progress, promotion and rollback. The user pages are in `web/users.py`."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from triage.errors import ConfigError, Invalid, ModelError
-from triage.services import accounts, jobs
+from triage.errors import ModelError
+from triage.services import jobs
 from triage.services import models as model_services
 from triage.services import queue as queues
+from triage.web import users as user_pages
 from triage.web import words
 from triage.web.auth import login_required
 from triage.web.charts import Axis, line_chart
@@ -83,21 +84,4 @@ def promote(version: str) -> Response:
     return redirect(url_for("admin.models"))
 
 
-@bp.route("/users")
-@login_required("admin")
-def users() -> str:
-    return render_template("web/users.html", users=accounts.all_accounts(deps()))
-
-
-@bp.route("/users/<name>/disable", methods=["POST"])
-@login_required("admin")
-def disable_user(name: str) -> Response:
-    try:
-        accounts.disable(deps(), name, actor=g.user.name)
-    except Invalid:  # the only refusal: one's own account
-        flash("U kunt uzelf niet blokkeren.", "error")
-        return redirect(url_for("admin.users"))
-    except ConfigError:
-        abort(404)
-    flash(f"{name} kan niet meer inloggen.", "ok")
-    return redirect(url_for("admin.users"))
+user_pages.register(bp)  # the user pages, /admin/users/...

@@ -107,3 +107,20 @@ def reason(text: str | None) -> str:
             part = pattern.sub(replacement, part)
         parts.append(part)
     return "; ".join(parts)
+
+
+# Why an account change was refused (`triage.store.users.Problem`), for the user pages.
+ACCOUNT_PROBLEMS = {
+    "bad_name": "Gebruik voor de naam 1 tot 100 letters, cijfers, punten, streepjes of lage streepjes.",
+    "bad_role": "Kies als rol medewerker of beheerder.",
+    "short_password": "Het wachtwoord is te kort: gebruik minstens {minimum} tekens.",
+    "name_taken": "Er is al een gebruiker met de naam {name}.",
+    "unknown_user": "Gebruiker {name} bestaat niet.",
+    "unknown_organisation": "Organisatie {organisation} is niet ingesteld.",
+    "own_account": "U kunt uw eigen account niet blokkeren en uw eigen rol niet wijzigen.",
+}
+
+
+def account_problem(code: str, params: Mapping[str, Any]) -> str:
+    """The Dutch line for a refused account change."""
+    return ACCOUNT_PROBLEMS.get(code, "De wijziging is niet opgeslagen.").format_map(dict(params))
