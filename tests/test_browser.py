@@ -210,3 +210,43 @@ def test_the_queue_reads_on_a_phone(browser: Any, base_url: str) -> None:
     assert width <= 390 + 1, "the page scrolls sideways on a phone"
     _shot(page, "queue-phone")
 
+
+
+def test_an_admin_adds_a_user_and_blocks_them_after_a_confirmation(browser: Any, base_url: str) -> None:
+    joke = ("joke.de-vries", "joke-wachtwoord-1")
+    page = _page(browser, base_url, ADMIN)
+    page.goto(f"{base_url}/admin/users")
+    page.click("#add-user")
+    page.fill("#name", joke[0])
+    page.select_option("#role", "staff")
+    page.check("input[name=organisation][value=lindendal]")
+    page.fill("#password", joke[1])
+    page.fill("#password_again", joke[1])
+    _shot(page, "user-new")
+    page.click("#new-user button[type=submit]")
+    page.wait_for_url(f"{base_url}/admin/users/{joke[0]}")
+    assert "is toegevoegd" in page.content() and "Gemeente Lindendal" in page.content()
+    theirs = _page(browser, base_url, joke)  # they can log in and see the queue
+    assert theirs.locator("tr.queue-row").count() > 0
+    page.click("#block")
+    page.wait_for_url(f"{base_url}/admin/users/{joke[0]}/block")
+    assert f"{joke[0]} blokkeren?" in page.locator("h1").inner_text()
+    _shot(page, "user-block")
+    page.click("#confirm-block")
+    page.wait_for_url(f"{base_url}/admin/users/{joke[0]}")
+    assert "Geblokkeerd" in page.locator(".page-head").inner_text() and page.locator("#enable").count() == 1
+    _shot(page, "user")
+    page.goto(f"{base_url}/admin/users")
+    assert "Geblokkeerd" in page.locator("tr", has_text=joke[0]).inner_text()
+    _shot(page, "users")
+    theirs.goto(f"{base_url}/queue")  # the open session ended
+    assert "/login" in theirs.url
+    again = browser.new_context(locale="nl-NL").new_page()
+    again.goto(f"{base_url}/login")
+    again.fill("input[name=name]", joke[0])
+    again.fill("input[name=password]", joke[1])
+    again.keyboard.press("Enter")
+    refusal = again.locator(".notice-error")
+    refusal.wait_for()
+    assert "/login" in again.url and "klopt niet" in refusal.inner_text()
+    assert not DIALOGS
