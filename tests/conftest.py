@@ -5,6 +5,7 @@ Under CI=true a missing server fails the test; elsewhere the test is skipped wit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -91,6 +92,13 @@ def pg_server() -> str:
 @pytest.fixture
 def pg_url(pg_server: str) -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
+    with pg_database(pg_server) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def pg_database(pg_server: str) -> Iterator[str]:
+    """A fresh PostgreSQL database (its URL), dropped on leaving."""
     from sqlalchemy import create_engine, text
 
     name = "triage_test_" + uuid.uuid4().hex[:10]

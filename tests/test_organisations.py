@@ -14,10 +14,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import deps_for
+from conftest import deps_for, pg_database
 from flask import Flask, url_for
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage import config, pipeline
@@ -116,15 +116,8 @@ def _database(kind: str, folder: Path, request: pytest.FixtureRequest) -> Iterat
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'triage.db'}"
         return
-    server = str(request.getfixturevalue("pg_server"))
-    name = "triage_orgs_" + uuid.uuid4().hex[:10]
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with pg_database(str(request.getfixturevalue("pg_server"))) as url:
+        yield url
 
 
 def _fill(folder: Path, settings: config.Settings, sessions: sessionmaker[Session],
