@@ -121,7 +121,7 @@ def test_over_the_hourly_limit_acknowledgements_wait_for_a_person_who_is_warned_
         assert held is not None and held.raw and "waits for a person" in held.reason
 
     with sessions.begin() as s:
-        users.add(s, "coordinator", "een-lang-wachtwoord-voor-de-test", "staff")
+        users.add(s, "coordinator", "een-lang-wachtwoord-voor-de-test", "staff", ["debrug"])
     client: FlaskClient = _login(create_app(settings, sessions, testing=True).test_client(),
                                  ("coordinator", "een-lang-wachtwoord-voor-de-test"))
     page = client.get("/queue").get_data(as_text=True)

@@ -173,27 +173,29 @@ def _login(app: Flask, who: tuple[str, str]) -> FlaskClient:
     return client
 
 
-def _what_b_has(orgs: TwoOrgs) -> tuple[int, int, int, int]:
-    """Corrections, acknowledgements and log rows of Oosterveld, and its messages' attempts."""
+def _what_b_has(orgs: TwoOrgs) -> tuple[int, list[tuple[int, str]], int, int]:
+    """Corrections, acknowledgements (and their states) and log rows of Oosterveld, and its
+    messages' attempts."""
     with orgs.sessions() as s:
         b_cases = select(Case.id).where(Case.organisation == "oosterveld")
         return (s.scalar(select(func.count()).select_from(Correction).where(Correction.case_id.in_(b_cases))) or 0,
-                s.scalar(select(func.count()).select_from(Acknowledgement)
-                         .where(Acknowledgement.organisation == "oosterveld")) or 0,
+                [(int(i), str(st)) for i, st in s.execute(select(Acknowledgement.id, Acknowledgement.status)
+                 .where(Acknowledgement.organisation == "oosterveld").order_by(Acknowledgement.id))],
                 s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.organisation == "oosterveld")) or 0,
                 s.scalar(select(func.sum(Message.attempts)).where(Message.organisation == "oosterveld")) or 0)
 
 
-def _urls(app: Flask, case_ids: list[int], message_ids: list[int]) -> list[tuple[str, str, str]]:
-    """(endpoint, method, url) for every route of the app that takes a case or message id, once per
-    id of the other organisation; other arguments get 0."""
+def _urls(app: Flask, other: dict[str, list[int | str]]) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every route of the app outside /admin that takes a case id, a
+    message id or an organisation, once per value of the other organisation; other arguments get 0."""
     out = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            ids = case_ids if "case_id" in rule.arguments else message_ids if "message_id" in rule.arguments else []
-            key = "case_id" if "case_id" in rule.arguments else "message_id"
-            for item_id in ids:
-                values = dict.fromkeys(rule.arguments, 0) | {key: item_id}
+            key = next((arg for arg in other if arg in rule.arguments), None)
+            if key is None or rule.rule.startswith("/admin"):
+                continue
+            for value in other[key]:
+                values = dict.fromkeys(rule.arguments, 0) | {key: value}
                 out += [(rule.endpoint, method, url_for(rule.endpoint, **values))
                         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})]
     return out
@@ -202,14 +204,14 @@ def _urls(app: Flask, case_ids: list[int], message_ids: list[int]) -> list[tuple
 def test_a_person_of_one_organisation_gets_404_on_every_case_and_message_route_of_another(orgs: TwoOrgs) -> None:
     b_cases, b_messages = orgs.ids(Case, "oosterveld"), orgs.ids(Message, "oosterveld")
     assert len(b_cases) >= 2 and len(b_messages) >= 4  # two cases, the quarantined message, the bounce
-    urls = _urls(orgs.app, b_cases, b_messages)
+    urls = _urls(orgs.app, {"case_id": list(b_cases), "message_id": list(b_messages), "organisation": ["oosterveld"]})
     endpoints = {endpoint for endpoint, _method, _url in urls}
     assert {"review.case", "review.correct", "review.corrected_ack", "review.message", "review.replay",
-            "review.attachment"} <= endpoints, endpoints
+            "review.attachment", "review.release_held"} <= endpoints, endpoints
     before = _what_b_has(orgs)
     anja = _login(orgs.app, ANJA)
     token = _token(anja, "/queue")
-    form = {"csrf_token": token, "kind": "complaint", "topic": "staff", "formality": "formal", "action": "save"}
+    form = {"csrf_token": token, "kind": "complaint", "topic": "staff", "formality": "formal", "action": "send"}
     for endpoint, method, url in urls:
         response = anja.open(url, method=method, data=form if method == "POST" else None)
         assert response.status_code == 404, (endpoint, method, url, response.status_code)

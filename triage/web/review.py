@@ -47,7 +47,9 @@ def queue() -> str:
 @login_required()
 def release_held(organisation: str) -> WResponse:
     send = request.form.get("action") == "send"
-    done = queues.release_held(deps(), organisation, g.user.name, send)
+    done = queues.release_held(deps(), organisation, g.user.name, send, g.user.scope)
+    if done is None:
+        abort(404)
     if done:
         flash(f"{done} {'bevestiging' if done == 1 else 'bevestigingen'} " + (
             "vrijgegeven: ze gaan bij de volgende verzendronde de deur uit." if send else "niet verstuurd."), "ok")
