@@ -187,7 +187,8 @@ def _what_b_has(orgs: TwoOrgs) -> tuple[int, list[tuple[int, str]], int, int]:
 
 def _urls(app: Flask, other: dict[str, list[int | str]]) -> list[tuple[str, str, str]]:
     """(endpoint, method, url) for every route of the app outside /admin that takes a case id, a
-    message id or an organisation, once per value of the other organisation; other arguments get 0."""
+    message id or an organisation, once per value of the other organisation; an attachment's part
+    is "2" (the first file after the text), other arguments get 0."""
     out = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -195,7 +196,7 @@ def _urls(app: Flask, other: dict[str, list[int | str]]) -> list[tuple[str, str,
             if key is None or rule.rule.startswith("/admin"):
                 continue
             for value in other[key]:
-                values = dict.fromkeys(rule.arguments, 0) | {key: value}
+                values = {arg: "2" if arg == "part" else 0 for arg in rule.arguments} | {key: value}
                 out += [(rule.endpoint, method, url_for(rule.endpoint, **values))
                         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})]
     return out
@@ -220,7 +221,7 @@ def test_a_person_of_one_organisation_gets_404_on_every_case_and_message_route_o
 
     bram = _login(orgs.app, BRAM)  # the same pages are there for a person of Oosterveld
     assert bram.get(f"/case/{b_cases[0]}").status_code == 200
-    attachment = bram.get(f"/message/{b_messages[0]}/attachment/0")
+    attachment = bram.get(f"/message/{b_messages[0]}/attachment/2")
     assert attachment.status_code == 200 and attachment.data.startswith(b"%PDF-1.4 geluid")
     assert anja.get(f"/case/{orgs.ids(Case, 'lindendal')[0]}").status_code == 200
 
