@@ -141,6 +141,18 @@ class Organisation(_Strict):
     def _lower(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.strip().lower() for v in values)
 
+    def verification(self) -> str:
+        """How mail from our own domains is verified, in one line for `check-config`."""
+        ways = []
+        if self.authserv_id:
+            ways.append("Authentication-Results of " + ", ".join(self.authserv_id))
+        if self.dmarc_enforced:
+            ways.append(f"{len(self.staff)} staff address(es) under enforced DMARC")
+        if not ways:
+            return ("own mail not verified (no authserv_id, no staff with dmarc_enforced): staff forwards "
+                    "and our form's Reply-To go to review")
+        return "own mail verified by " + " or ".join(ways)
+
     def own(self) -> OwnAddresses:
         """Our addresses and domains, as the stages need them."""
         addresses = set(self.addresses)
