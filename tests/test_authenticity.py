@@ -4,6 +4,7 @@ DKIM pass for our exact domain) or for a listed colleague when the server enforc
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -217,3 +218,15 @@ def test_doubt_about_whom_to_answer_sends_even_a_sure_case_to_review() -> None:
     assert several.disposition == Disposition.REVIEW
     assert reason(Code.NOBODY_TO_ANSWER, cause="reply_to_several") in several.reasons
     assert ignored.disposition == Disposition.FILED and genuine.disposition == Disposition.FILED
+
+
+def test_a_flood_of_headers_under_our_id_is_cut_short() -> None:
+    """A sender cannot stall the stage with a hundred long headers under our id: only the first
+    few, of a server's length, are read; a passing verdict below them counts for nothing."""
+    flood = tuple(f"{OURS}; " + "; ".join(["dkim=neutral header.d=spam.example"] * 60) for _ in range(120))
+    mail = _mail(FORGER, headers=(f"{OURS}; spf=none smtp.mailfrom=debrug.example", *flood, DMARC_PASS))
+    started = time.perf_counter()
+    assert authenticated(mail, OWN) == ""
+    assert time.perf_counter() - started < 2.0
+    long_pass = f"{OURS}; dkim=pass ({'x' * 3000}) header.d=debrug.example"
+    assert authenticated(_mail(FORGER, headers=(long_pass,)), OWN) == ""

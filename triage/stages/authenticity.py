@@ -21,17 +21,23 @@ from triage.domain import Mail, OwnAddresses
 
 _AUTHSERV_ID = re.compile(r"^\s*([^\s;()]+)")
 _FEATURES = authres.all_features()
+_MAX_HEADERS, _MAX_LENGTH = 8, 3000
 
 
 def _our_headers(mail: Mail, authserv_ids: frozenset[str]) -> Iterator[list[Any]]:
     """The results of each Authentication-Results header with one of our authserv-ids, topmost
-    first. One of ours that cannot be read ends the list: what lies below it is not trusted."""
+    first. One of ours that cannot be read ends the list: what lies below it is not trusted. A
+    server writes a few short ones; more, or longer, are a sender's and not worth parsing."""
+    seen = 0
     for name, value in mail.headers:
         if name != "authentication-results":
             continue
         found = _AUTHSERV_ID.match(value)
         if not found or found.group(1).lower() not in authserv_ids:
             continue  # another server's verdict (or the sender's own claim): not ours to trust
+        seen += 1
+        if seen > _MAX_HEADERS or len(value) > _MAX_LENGTH:
+            return
         try:
             parsed = _FEATURES.parse_value(value)
         except Exception:  # authres raises SyntaxError and others on what it cannot read
