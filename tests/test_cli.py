@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import write_config
+from conftest import TRUSTED_STAFF, write_config
 from mails import plain
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cli"
@@ -182,7 +182,7 @@ def test_corrections_export_writes_the_corpus_format(tmp_path: Path) -> None:
 def test_classify_unwraps_a_staff_forward_with_the_organisations_addresses(tmp_path: Path) -> None:
     """A colleague forwards a citizen's complaint with a question of their own: with the config,
     `triage classify` classifies (and would answer) the citizen's original, as the daemon does."""
-    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n', extra=TRUSTED_STAFF)
     forward = str(FIXTURES / "staff-forward.eml")
     configured = triage("classify", "--json", forward, cwd=tmp_path)
     assert configured.returncode == 0, configured.stderr
@@ -199,7 +199,7 @@ def test_classify_unwraps_a_staff_forward_with_the_organisations_addresses(tmp_p
 
 
 def test_classify_asks_which_organisation_when_the_config_has_several(tmp_path: Path) -> None:
-    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n', top="""
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n', extra=TRUSTED_STAFF, top="""
 [organisations.anders]
 name = "Gemeente Anders"
 reference_prefix = "AN"
