@@ -7,6 +7,7 @@ import hashlib
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -388,3 +389,104 @@ def test_retraining_compares_with_the_current_model_as_it_was_before_the_correct
     assert result.card["corrections_included"] >= len(questions) and result.card["corrections_upto"] > 0
     assert result.comparison["kind"][0] != result.comparison["kind"][1]
     assert registry.current_version(site.models) != result.version
+
+
+def _copy_of(client: FlaskClient, app: Flask) -> FlaskClient:
+    """Another browser holding a copy of this client's session cookie (a stolen cookie)."""
+    cookie = client.get_cookie("triage_session")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("triage_session", cookie.value)
+    return thief
+
+
+def test_a_copied_cookie_is_refused_after_logout(staff: FlaskClient, app: Flask) -> None:
+    thief = _copy_of(staff, app)
+    assert thief.get("/queue").status_code == 200  # while the session lives, the copy works
+    staff.post("/logout", data={"csrf_token": _token(staff, "/queue")})
+    response = thief.get("/queue")
+    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+
+
+def test_the_session_cookie_holds_a_token_and_nothing_of_the_password(staff: FlaskClient, app: Flask,
+                                                                      site: Site) -> None:
+    from triage.store.models import User
+
+    cookie = staff.get_cookie("triage_session")
+    assert cookie is not None
+    data = app.session_interface.get_signing_serializer(app).loads(cookie.value)  # type: ignore[attr-defined]
+    with site.sessions() as s:
+        stored = s.scalar(select(User.password_hash).where(User.name == STAFF[0]))
+    assert stored and not any(stored[i:i + 8] in cookie.value or stored[i:i + 8] in str(data)
+                              for i in range(0, len(stored) - 8, 4))
+    assert set(data) <= {"sid", "csrf_token", "_permanent", "_flashes"} and len(data["sid"]) >= 40
+
+
+def test_a_new_password_ends_every_session_of_the_account(app: Flask, site: Site) -> None:
+    from triage.services import accounts
+
+    with site.sessions.begin() as s:
+        users_add(s, "wisselaar", "oud-wachtwoord-123")
+    first, second = _login(app.test_client(), ("wisselaar", "oud-wachtwoord-123")), None
+    second = _login(app.test_client(), ("wisselaar", "oud-wachtwoord-123"))
+    accounts.set_password(deps_for(site.settings, site.sessions), "wisselaar", "nieuw-wachtwoord-456", actor="cli")
+    for client in (first, second):
+        assert client.get("/queue").status_code == 302
+    _login(app.test_client(), ("wisselaar", "nieuw-wachtwoord-456"))  # the new one works
+
+
+def test_blocking_an_account_ends_its_sessions(admin: FlaskClient, app: Flask, site: Site) -> None:
+    with site.sessions.begin() as s:
+        users_add(s, "vertrokken", "vertrokken-wachtwoord-1")
+    leaver = _login(app.test_client(), ("vertrokken", "vertrokken-wachtwoord-1"))
+    thief = _copy_of(leaver, app)
+    admin.post("/admin/users/vertrokken/disable", data={"csrf_token": _token(admin, "/admin/users")})
+    assert leaver.get("/queue").status_code == 302 and thief.get("/queue").status_code == 302
+
+
+def users_add(session: object, name: str, password: str) -> None:
+    from triage.store import users
+
+    users.add(session, name, password, "staff")  # type: ignore[arg-type]
+
+
+class Clock:
+    """A clock the test moves by hand, from the real time on."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def test_a_session_ends_after_an_idle_hour_and_after_eight_hours_in_any_case(site: Site) -> None:
+    clock = Clock()
+    app = create_app(site.settings, site.sessions, models=site.models, testing=True, clock=clock)
+    idle, busy = _login(app.test_client(), STAFF), _login(app.test_client(), STAFF)
+    clock.advance(minutes=59)
+    assert idle.get("/queue").status_code == 200 and busy.get("/queue").status_code == 200
+    clock.advance(minutes=30)
+    assert busy.get("/queue").status_code == 200
+    clock.advance(minutes=30, seconds=1)
+    assert idle.get("/queue").status_code == 302  # an hour and a second without a request: ended
+    assert busy.get("/queue").status_code == 200
+    for _ in range(12):  # a request every half hour keeps a session alive ...
+        clock.advance(minutes=30)
+        assert busy.get("/queue").status_code == 200
+    clock.advance(seconds=59)  # ... for eight hours after the login at most
+    assert busy.get("/queue").status_code == 302
+
+
+@pytest.mark.parametrize(("public_url", "secure"), [("https://klachten.lindendal.example", True),
+                                                    ("http://192.168.1.20:8080", False)])
+def test_cookies_are_secure_when_the_public_url_is_https(site: Site, public_url: str, secure: bool) -> None:
+    from triage.config import Web
+
+    settings = site.settings.model_copy(update={"web": Web(public_url=public_url)})
+    client = create_app(settings, site.sessions, models=site.models, testing=True).test_client()
+    response = client.post("/login", data={"name": STAFF[0], "password": STAFF[1], "csrf_token": _token(client)})
+    assert response.status_code == 302 and ("; Secure" in response.headers["Set-Cookie"]) is secure
