@@ -14,7 +14,7 @@ import pytest
 from conftest import deps_for
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from web_site import (
     ADMIN,
     BROKEN_SUBJECT,
@@ -28,7 +28,7 @@ from web_site import (
     claim_at_once,
 )
 
-from triage.store.models import Acknowledgement, Case, Correction, Job, Message
+from triage.store.models import Acknowledgement, Case, Correction, Job, Message, User
 from triage.training import registry
 from triage.web import create_app
 
@@ -391,33 +391,35 @@ def test_retraining_compares_with_the_current_model_as_it_was_before_the_correct
     assert registry.current_version(site.models) != result.version
 
 
-def _copy_of(client: FlaskClient, app: Flask) -> FlaskClient:
-    """Another browser holding a copy of this client's session cookie (a stolen cookie)."""
+def _cookie(client: FlaskClient) -> str:
     cookie = client.get_cookie("triage_session")
     assert cookie is not None
+    return cookie.value
+
+
+def _replay(app: Flask, cookie: str) -> FlaskClient:
+    """Another browser holding a copy of a session cookie (a stolen one: the thief keeps the copy
+    whatever the site answers)."""
     thief = app.test_client()
-    thief.set_cookie("triage_session", cookie.value)
+    thief.set_cookie("triage_session", cookie)
     return thief
 
 
 def test_a_copied_cookie_is_refused_after_logout(staff: FlaskClient, app: Flask) -> None:
-    thief = _copy_of(staff, app)
-    assert thief.get("/queue").status_code == 200  # while the session lives, the copy works
+    copy = _cookie(staff)
+    assert _replay(app, copy).get("/queue").status_code == 200  # while the session lives, the copy works
     staff.post("/logout", data={"csrf_token": _token(staff, "/queue")})
-    response = thief.get("/queue")
+    response = _replay(app, copy).get("/queue")
     assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
 
 
 def test_the_session_cookie_holds_a_token_and_nothing_of_the_password(staff: FlaskClient, app: Flask,
                                                                       site: Site) -> None:
-    from triage.store.models import User
-
-    cookie = staff.get_cookie("triage_session")
-    assert cookie is not None
-    data = app.session_interface.get_signing_serializer(app).loads(cookie.value)  # type: ignore[attr-defined]
+    cookie = _cookie(staff)
+    data = app.session_interface.get_signing_serializer(app).loads(cookie)  # type: ignore[attr-defined]
     with site.sessions() as s:
         stored = s.scalar(select(User.password_hash).where(User.name == STAFF[0]))
-    assert stored and not any(stored[i:i + 8] in cookie.value or stored[i:i + 8] in str(data)
+    assert stored and not any(stored[i:i + 8] in cookie or stored[i:i + 8] in str(data)
                               for i in range(0, len(stored) - 8, 4))
     assert set(data) <= {"sid", "csrf_token", "_permanent", "_flashes"} and len(data["sid"]) >= 40
 
@@ -427,21 +429,22 @@ def test_a_new_password_ends_every_session_of_the_account(app: Flask, site: Site
 
     with site.sessions.begin() as s:
         users_add(s, "wisselaar", "oud-wachtwoord-123")
-    first, second = _login(app.test_client(), ("wisselaar", "oud-wachtwoord-123")), None
-    second = _login(app.test_client(), ("wisselaar", "oud-wachtwoord-123"))
+    copies = [_cookie(_login(app.test_client(), ("wisselaar", "oud-wachtwoord-123"))) for _ in range(2)]
     accounts.set_password(deps_for(site.settings, site.sessions), "wisselaar", "nieuw-wachtwoord-456", actor="cli")
-    for client in (first, second):
-        assert client.get("/queue").status_code == 302
+    for copy in copies:
+        assert _replay(app, copy).get("/queue").status_code == 302
     _login(app.test_client(), ("wisselaar", "nieuw-wachtwoord-456"))  # the new one works
 
 
 def test_blocking_an_account_ends_its_sessions(admin: FlaskClient, app: Flask, site: Site) -> None:
     with site.sessions.begin() as s:
         users_add(s, "vertrokken", "vertrokken-wachtwoord-1")
-    leaver = _login(app.test_client(), ("vertrokken", "vertrokken-wachtwoord-1"))
-    thief = _copy_of(leaver, app)
+    copy = _cookie(_login(app.test_client(), ("vertrokken", "vertrokken-wachtwoord-1")))
     admin.post("/admin/users/vertrokken/disable", data={"csrf_token": _token(admin, "/admin/users")})
-    assert leaver.get("/queue").status_code == 302 and thief.get("/queue").status_code == 302
+    assert _replay(app, copy).get("/queue").status_code == 302
+    with site.sessions.begin() as s:  # re-enabled later: the old sessions stay ended
+        s.execute(update(User).where(User.name == "vertrokken").values(active=True))
+    assert _replay(app, copy).get("/queue").status_code == 302
 
 
 def users_add(session: object, name: str, password: str) -> None:
