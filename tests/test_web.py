@@ -7,14 +7,13 @@ import hashlib
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import deps_for
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 from web_site import (
     ADMIN,
     BROKEN_SUBJECT,
@@ -28,7 +27,7 @@ from web_site import (
     claim_at_once,
 )
 
-from triage.store.models import Acknowledgement, Case, Correction, Job, Message, User
+from triage.store.models import Acknowledgement, Case, Correction, Job, Message
 from triage.training import registry
 from triage.web import create_app
 
@@ -411,85 +410,3 @@ def test_a_copied_cookie_is_refused_after_logout(staff: FlaskClient, app: Flask)
     staff.post("/logout", data={"csrf_token": _token(staff, "/queue")})
     response = _replay(app, copy).get("/queue")
     assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
-
-
-def test_the_session_cookie_holds_a_token_and_nothing_of_the_password(staff: FlaskClient, app: Flask,
-                                                                      site: Site) -> None:
-    cookie = _cookie(staff)
-    data = app.session_interface.get_signing_serializer(app).loads(cookie)  # type: ignore[attr-defined]
-    with site.sessions() as s:
-        stored = s.scalar(select(User.password_hash).where(User.name == STAFF[0]))
-    assert stored and not any(stored[i:i + 8] in cookie or stored[i:i + 8] in str(data)
-                              for i in range(0, len(stored) - 8, 4))
-    assert set(data) <= {"sid", "csrf_token", "_permanent", "_flashes"} and len(data["sid"]) >= 40
-
-
-def test_a_new_password_ends_every_session_of_the_account(app: Flask, site: Site) -> None:
-    from triage.services import accounts
-
-    with site.sessions.begin() as s:
-        users_add(s, "wisselaar", "oud-wachtwoord-123")
-    copies = [_cookie(_login(app.test_client(), ("wisselaar", "oud-wachtwoord-123"))) for _ in range(2)]
-    accounts.set_password(deps_for(site.settings, site.sessions), "wisselaar", "nieuw-wachtwoord-456", actor="cli")
-    for copy in copies:
-        assert _replay(app, copy).get("/queue").status_code == 302
-    _login(app.test_client(), ("wisselaar", "nieuw-wachtwoord-456"))  # the new one works
-
-
-def test_blocking_an_account_ends_its_sessions(admin: FlaskClient, app: Flask, site: Site) -> None:
-    with site.sessions.begin() as s:
-        users_add(s, "vertrokken", "vertrokken-wachtwoord-1")
-    copy = _cookie(_login(app.test_client(), ("vertrokken", "vertrokken-wachtwoord-1")))
-    admin.post("/admin/users/vertrokken/disable", data={"csrf_token": _token(admin, "/admin/users")})
-    assert _replay(app, copy).get("/queue").status_code == 302
-    with site.sessions.begin() as s:  # re-enabled later: the old sessions stay ended
-        s.execute(update(User).where(User.name == "vertrokken").values(active=True))
-    assert _replay(app, copy).get("/queue").status_code == 302
-
-
-def users_add(session: object, name: str, password: str) -> None:
-    from triage.store import users
-
-    users.add(session, name, password, "staff")  # type: ignore[arg-type]
-
-
-class Clock:
-    """A clock the test moves by hand, from the real time on."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-def test_a_session_ends_after_an_idle_hour_and_after_eight_hours_in_any_case(site: Site) -> None:
-    clock = Clock()
-    app = create_app(site.settings, site.sessions, models=site.models, testing=True, clock=clock)
-    idle, busy = _login(app.test_client(), STAFF), _login(app.test_client(), STAFF)
-    clock.advance(minutes=59)
-    assert idle.get("/queue").status_code == 200 and busy.get("/queue").status_code == 200
-    clock.advance(minutes=30)
-    assert busy.get("/queue").status_code == 200
-    clock.advance(minutes=30, seconds=1)
-    assert idle.get("/queue").status_code == 302  # an hour and a second without a request: ended
-    assert busy.get("/queue").status_code == 200
-    for _ in range(12):  # a request every half hour keeps a session alive ...
-        clock.advance(minutes=30)
-        assert busy.get("/queue").status_code == 200
-    clock.advance(seconds=59)  # ... for eight hours after the login at most
-    assert busy.get("/queue").status_code == 302
-
-
-@pytest.mark.parametrize(("public_url", "secure"), [("https://klachten.lindendal.example", True),
-                                                    ("http://192.168.1.20:8080", False)])
-def test_cookies_are_secure_when_the_public_url_is_https(site: Site, public_url: str, secure: bool) -> None:
-    from triage.config import Web
-
-    settings = site.settings.model_copy(update={"web": Web(public_url=public_url)})
-    client = create_app(settings, site.sessions, models=site.models, testing=True).test_client()
-    response = client.post("/login", data={"name": STAFF[0], "password": STAFF[1], "csrf_token": _token(client)})
-    assert response.status_code == 302 and ("; Secure" in response.headers["Set-Cookie"]) is secure
