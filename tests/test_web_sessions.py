@@ -7,7 +7,9 @@ same answers for unknown names, while the account's owner still logs in from els
 from __future__ import annotations
 
 import re
+import statistics
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -197,6 +199,21 @@ def test_an_unknown_name_gets_the_same_answers_as_a_known_one(app: Flask) -> Non
     known = [_attempt(app, ATTACKER, OWNER[0], guess) for guess in GUESSES[:5]]
     unknown = [_attempt(app, "203.0.113.67", "p.jansen", guess) for guess in GUESSES[:5]]
     assert known == unknown == [401, 401, 401, 429, 429]
+
+
+def test_an_unknown_name_costs_as_much_as_a_wrong_password(app: Flask) -> None:
+    """A dummy argon2 hash is checked for unknown names: no quick 'no such user'. Interleaved,
+    from fresh addresses (nothing throttled), medians compared loosely enough for a busy machine."""
+    known: list[float] = []
+    unknown: list[float] = []
+    for i in range(5):
+        for k, (name, times) in enumerate(((OWNER[0], known), ("p.jansen", unknown))):
+            client, token = _client(app, f"192.0.2.{10 * i + k}")
+            started = time.perf_counter()
+            assert client.post("/login", data={"name": name, "password": GUESSES[i],
+                                               "csrf_token": token}).status_code == 401
+            times.append(time.perf_counter() - started)
+    assert statistics.median(unknown) > 0.5 * statistics.median(known)
 
 
 def test_one_address_trying_many_names_is_slowed_down_too(app: Flask) -> None:

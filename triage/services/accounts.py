@@ -81,9 +81,10 @@ def login(deps: Deps, name: str, password: str, address: str) -> Login:
     with deps.sessions.begin() as session:
         user = session.get(User, user_id) if user_id is not None else users.active_named(session, name)
         if user_id is None or user is None:
-            if user is not None:
-                failures = users.record_failure(session, user.id, now)
-                repo.audit(session, "user.login_failed", now, actor=user.name, failures=failures, address=address)
+            # An unknown name is logged without the name (people type passwords into it).
+            failures = users.record_failure(session, user.id, now) if user is not None else 0
+            repo.audit(session, "user.login_failed", now, actor=user.name if user else "-", failures=failures,
+                       address=address, known=user is not None)
             return Login(None)
         (pair, _), (addr, addr_free) = _keys(address, name)
         throttle.forget(session, pair)

@@ -28,6 +28,8 @@ def load_user() -> None:
     g.user = None
     token = session.get("sid")
     if token is None:
+        if "pw" in session:  # a cookie from before server-side sessions: log in again
+            session.clear()
         return
     g.user = accounts.current_user(deps(), str(token))
     if g.user is None:
