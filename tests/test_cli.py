@@ -6,6 +6,7 @@ import json
 import mailbox
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from mails import plain
 FIXTURES = Path(__file__).parent / "fixtures" / "cli"
 COMMANDS = [[], ["check-config"], ["db"], ["db", "upgrade"], ["poll"], ["run"], ["send"], ["demo"], ["corpus"],
             ["corpus", "check"], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"],
-            ["retrain"], ["corrections"], ["corrections", "export"]]
+            ["retrain"], ["corrections"], ["corrections", "export"], ["user", "password"]]
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
@@ -230,3 +231,33 @@ def test_the_command_loads_no_heavy_library_until_a_command_needs_it() -> None:
            "'pydantic', 'alembic'}))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stderr
+
+
+def test_serve_warns_when_it_listens_beyond_loopback_without_https(tmp_path: Path) -> None:
+    """The port is taken, so serve stops at once (one line, exit 2) after what it says first."""
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+        exposed = triage("serve", "--host", "0.0.0.0", "--port", port, cwd=tmp_path)
+        local = triage("serve", "--host", "127.0.0.1", "--port", port, cwd=tmp_path)
+        write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n',
+                     top='[web]\npublic_url = "https://klachten.debrug.example"\n')
+        behind_tls = triage("serve", "--host", "0.0.0.0", "--port", port, cwd=tmp_path)
+    assert exposed.returncode == 2 and "cannot listen" in exposed.stderr and "Traceback" not in exposed.stderr
+    assert "warning: listening on 0.0.0.0" in exposed.stderr and "https" in exposed.stderr
+    assert local.returncode == 2 and "warning" not in local.stderr
+    assert behind_tls.returncode == 2 and "warning" not in behind_tls.stderr
+
+
+def test_user_password_sets_a_new_one(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    assert _stdin(["user", "add", "sanne", "--role", "staff", "--password-stdin"], "eerste-wachtwoord-1\n",
+                  tmp_path).returncode == 0
+    changed = _stdin(["user", "password", "sanne", "--password-stdin"], "tweede-wachtwoord-2\n", tmp_path)
+    assert changed.returncode == 0 and "sessions have ended" in changed.stdout
+    short = _stdin(["user", "password", "sanne", "--password-stdin"], "kort\n", tmp_path)
+    assert short.returncode == 2 and "too short" in short.stderr
+    missing = _stdin(["user", "password", "niemand", "--password-stdin"], "derde-wachtwoord-3\n", tmp_path)
+    assert missing.returncode == 2 and "no user niemand" in missing.stderr

@@ -93,7 +93,7 @@ def users() -> str:
 @login_required("admin")
 def disable_user(name: str) -> Response:
     try:
-        accounts.disable(deps(), name, actor=g.user.name)
+        accounts.block_user(deps(), name, actor=g.user.name)
     except Invalid:  # the only refusal: one's own account
         flash("U kunt uzelf niet blokkeren.", "error")
         return redirect(url_for("admin.users"))
