@@ -123,6 +123,11 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'triage.db'}"
 
 
+# The colleague of fixtures/cli/staff-forward.eml, trusted as an organisation whose server enforces
+# DMARC declares it (`extra` of write_config): without it a staff forward is not unwrapped.
+TRUSTED_STAFF = 'dmarc_enforced = true\nstaff = ["j.bakker@debrug.example"]'
+
+
 def write_config(tmp_path: Path, db_url: str, mailbox: str, extra: str = "", top: str = "") -> Path:
     """A config file with one organisation 'debrug' and the given [mailbox] table body; `extra`
     goes into the organisation's table, `top` before it (e.g. an [smtp] table)."""

@@ -27,6 +27,12 @@ MACHINE = {"13-automatisch-antwoord.eml", "25-mailer-daemon-bounce.eml", "30-afw
            "33-nieuwsbrief-klachtbehandeling.eml"}
 
 
+# How the demo's config verifies its colleagues' forwards and its website form (see triage.demo).
+TRUST = """authserv_id = "mx.lindendal.example"
+dmarc_enforced = true
+staff = ["j.vermeulen@lindendal.example", "a.degroot@lindendal.example"]"""
+
+
 def _config(tmp_path: Path, db_url: str, dovecot: Dovecot, smtp: SmtpServer, user: str, ack: str = "") -> Path:
     path = tmp_path / "triage.toml"
     path.write_text(f"""
@@ -41,6 +47,7 @@ backoff = 0.1
 name = "Gemeente Lindendal"
 addresses = ["klachten@lindendal.example"]
 domains = ["lindendal.example"]
+{TRUST}
 
 [organisations.lindendal.acknowledge]
 from = "Klachtenloket Lindendal <klachten@lindendal.example>"

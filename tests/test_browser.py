@@ -250,3 +250,24 @@ def test_an_admin_adds_a_user_and_blocks_them_after_a_confirmation(browser: Any,
     refusal.wait_for()
     assert "/login" in again.url and "klopt niet" in refusal.inner_text()
     assert not DIALOGS
+
+
+def test_a_copied_session_cookie_is_refused_after_logout(browser: Any, base_url: str) -> None:
+    page = _page(browser, base_url, STAFF)
+    stolen = page.context.cookies()
+    assert [c["name"] for c in stolen] == ["triage_session"]
+    thief = browser.new_context(locale="nl-NL")
+    thief.add_cookies(stolen)
+    other = thief.new_page()
+    other.goto(f"{base_url}/queue")
+    assert other.url == f"{base_url}/queue"  # the copy works while the session lives
+    page.click("text=Afmelden")
+    page.wait_for_url(f"{base_url}/login")
+    assert "uitgelogd" in page.content()
+    replay = browser.new_context(locale="nl-NL")  # a fresh copy of the cookie, as it was before logging out
+    replay.add_cookies(stolen)
+    again = replay.new_page()
+    again.goto(f"{base_url}/queue")
+    assert again.url.startswith(f"{base_url}/login")
+    for context in (thief, replay, page.context):
+        context.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, write_config
+from conftest import ROOT, TRUSTED_STAFF, write_config
 from sqlalchemy.orm import sessionmaker
 
 from triage import config
@@ -26,7 +26,8 @@ def classifier() -> Classifier:
 
 
 def _deps(tmp_path: Path, classifier: Classifier | None, top: str = "") -> Deps:
-    settings = config.load(write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n', top=top))
+    settings = config.load(write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n',
+                                                 extra=TRUSTED_STAFF, top=top))
     return build(settings, sessionmaker(), models=ROOT / "models", classifier=lambda: classifier, worker_id="test")
 
 

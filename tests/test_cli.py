@@ -7,6 +7,7 @@ import mailbox
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,13 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import write_config
+from conftest import TRUSTED_STAFF, write_config
 from mails import plain
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cli"
 COMMANDS = [[], ["check-config"], ["db"], ["db", "upgrade"], ["poll"], ["run"], ["send"], ["demo"], ["corpus"],
             ["corpus", "check"], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"],
-            ["retrain"], ["corrections"], ["corrections", "export"]]
+            ["retrain"], ["corrections"], ["corrections", "export"], ["user", "password"]]
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
@@ -171,6 +172,7 @@ def test_user_commands(tmp_path: Path) -> None:
     assert "disabled" in triage("user", "list", cwd=tmp_path).stdout
     missing = triage("user", "disable", "niemand", cwd=tmp_path)
     assert missing.returncode == 2 and "no user niemand" in missing.stderr
+    assert len(missing.stderr.splitlines()) == 1  # AccountError, on one line
 
 
 def test_user_organisations_are_given_at_add_and_changed_later(tmp_path: Path) -> None:
@@ -204,7 +206,7 @@ def test_corrections_export_writes_the_corpus_format(tmp_path: Path) -> None:
 def test_classify_unwraps_a_staff_forward_with_the_organisations_addresses(tmp_path: Path) -> None:
     """A colleague forwards a citizen's complaint with a question of their own: with the config,
     `triage classify` classifies (and would answer) the citizen's original, as the daemon does."""
-    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n', extra=TRUSTED_STAFF)
     forward = str(FIXTURES / "staff-forward.eml")
     configured = triage("classify", "--json", forward, cwd=tmp_path)
     assert configured.returncode == 0, configured.stderr
@@ -221,7 +223,7 @@ def test_classify_unwraps_a_staff_forward_with_the_organisations_addresses(tmp_p
 
 
 def test_classify_asks_which_organisation_when_the_config_has_several(tmp_path: Path) -> None:
-    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n', top="""
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n', extra=TRUSTED_STAFF, top="""
 [organisations.anders]
 name = "Gemeente Anders"
 reference_prefix = "AN"
@@ -252,3 +254,35 @@ def test_the_command_loads_no_heavy_library_until_a_command_needs_it() -> None:
            "'pydantic', 'alembic'}))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stderr
+
+
+def test_serve_warns_when_it_listens_beyond_loopback_without_https(tmp_path: Path) -> None:
+    """The port is taken, so serve stops at once (one line, exit 2) after what it says first."""
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+        exposed = triage("serve", "--host", "0.0.0.0", "--port", port, cwd=tmp_path)
+        local = triage("serve", "--host", "127.0.0.1", "--port", port, cwd=tmp_path)
+        write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n',
+                     top='[web]\npublic_url = "https://klachten.debrug.example"\n')
+        behind_tls = triage("serve", "--host", "0.0.0.0", "--port", port, cwd=tmp_path)
+    assert exposed.returncode == 2 and "cannot listen" in exposed.stderr and "Traceback" not in exposed.stderr
+    assert "warning: listening on 0.0.0.0" in exposed.stderr and "https" in exposed.stderr
+    assert local.returncode == 2 and "warning" not in local.stderr
+    assert behind_tls.returncode == 2 and "warning" not in behind_tls.stderr
+
+
+def test_user_password_sets_a_new_one(tmp_path: Path) -> None:
+    write_config(tmp_path, "sqlite:///triage.db", 'type = "maildir"\npath = "mail"\n')
+    assert _stdin(["user", "add", "sanne", "--role", "staff", "--password-stdin"], "eerste-wachtwoord-1\n",
+                  tmp_path).returncode == 0
+    changed = _stdin(["user", "password", "sanne", "--password-stdin"], "tweede-wachtwoord-2\n", tmp_path)
+    assert changed.returncode == 0 and "sessions have ended" in changed.stdout
+    short = _stdin(["user", "password", "sanne", "--password-stdin"], "kort\n", tmp_path)
+    assert short.returncode == 2 and "too short" in short.stderr
+    missing = _stdin(["user", "password", "niemand", "--password-stdin"], "derde-wachtwoord-3\n", tmp_path)
+    assert missing.returncode == 2 and "no user niemand" in missing.stderr
+    for refused in (short, missing):  # AccountError, on one line
+        assert refused.stderr.startswith("triage: error: ") and len(refused.stderr.splitlines()) == 1

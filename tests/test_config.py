@@ -125,3 +125,35 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "database postgresql+psycopg://postgres@127.0.0.1" in result.stderr and "unreachable" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("keys", "fragment"),
+    [
+        ('authserv_id = "mx lindendal"', "organisations.a.authserv_id: 'mx lindendal' is not an authserv-id"),
+        ("authserv_id = 12", "organisations.a.authserv_id"),
+        ("dmarc_enforced = true", "dmarc_enforced = true trusts only the exact addresses under staff"),
+        ('dmarc_enforced = "ja"\nstaff = ["j@a.example"]', "organisations.a.dmarc_enforced"),
+        ('staff = ["jan"]', "staff: 'jan' is not an e-mail address"),
+        ('staff = ["j@nieuws.a.example"]', "staff: j@nieuws.a.example is not on one of the organisation's domains"),
+    ],
+)
+def test_verification_keys_are_checked(keys: str, fragment: str, tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text(ORG + 'domains = ["a.example"]\n' + keys + "\n" + MAILDIR)
+    result = _cli("check-config", "--offline", "--config", "bad.toml", cwd=tmp_path)
+    assert result.returncode == 2 and fragment in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_check_config_says_how_our_own_mail_is_verified(tmp_path: Path) -> None:
+    keys = 'authserv_id = ["MX1.a.example", "mx2.a.example"]\ndmarc_enforced = true\nstaff = ["J.Jansen@a.example"]\n'
+    (tmp_path / "t.toml").write_text(ORG + 'domains = ["a.example"]\n' + keys + MAILDIR)
+    result = _cli("check-config", "--offline", "--config", "t.toml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ("a: own mail verified by Authentication-Results of mx1.a.example, mx2.a.example or 1 staff address(es) "
+            "under enforced DMARC") in result.stdout
+    own = config.parse(ORG + 'domains = ["a.example"]\n' + keys + MAILDIR, tmp_path / "t.toml").organisations["a"].own()
+    assert own.staff == {"j.jansen@a.example"} and own.authserv_ids == {"mx1.a.example", "mx2.a.example"}
+    (tmp_path / "t.toml").write_text(ORG + MAILDIR)
+    bare = _cli("check-config", "--offline", "--config", "t.toml", cwd=tmp_path)
+    assert "a: own mail not verified" in bare.stdout and "go to review" in bare.stdout

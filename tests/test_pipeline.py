@@ -17,7 +17,8 @@ from triage.pipeline import Context, process
 from triage.services.poll import run_once
 from triage.store.models import AuditLog, Case, Message, RawBlob
 
-OWN = OwnAddresses(frozenset({"klachten@debrug.example"}), frozenset({"debrug.example"}))
+OWN = OwnAddresses(frozenset({"klachten@debrug.example"}), frozenset({"debrug.example"}),
+                   staff=frozenset({"l.vermeulen@debrug.example"}), dmarc_enforced=True)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ SAMPLES = {
     Code.REFERENCE_OTHER_SENDER: {"reference": "KL-2026-000001", "sender": "kees@example.net"},
     Code.FORWARDED_BY: {"address": "a@b.nl", "via": "outlook"},
     Code.REPLY_TO: {"address": "a@b.nl"},
+    Code.REPLY_TO_IGNORED: {"address": "a@b.nl"},
     Code.UNDELIVERABLE: {"address": "x"},
     Code.OWN_ADDRESS: {"address": "klachten@b.nl"},
     Code.MACHINE_ADDRESS: {"address": "noreply@b.nl"},

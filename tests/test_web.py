@@ -389,3 +389,25 @@ def test_retraining_compares_with_the_current_model_as_it_was_before_the_correct
     assert result.card["corrections_included"] >= len(questions) and result.card["corrections_upto"] > 0
     assert result.comparison["kind"][0] != result.comparison["kind"][1]
     assert registry.current_version(site.models) != result.version
+
+
+def _cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("triage_session")
+    assert cookie is not None
+    return cookie.value
+
+
+def _replay(app: Flask, cookie: str) -> FlaskClient:
+    """Another browser holding a copy of a session cookie (a stolen one: the thief keeps the copy
+    whatever the site answers)."""
+    thief = app.test_client()
+    thief.set_cookie("triage_session", cookie)
+    return thief
+
+
+def test_a_copied_cookie_is_refused_after_logout(staff: FlaskClient, app: Flask) -> None:
+    copy = _cookie(staff)
+    assert _replay(app, copy).get("/queue").status_code == 200  # while the session lives, the copy works
+    staff.post("/logout", data={"csrf_token": _token(staff, "/queue")})
+    response = _replay(app, copy).get("/queue")
+    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]

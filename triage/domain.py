@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from triage.reasons import Reason, english, text
+from triage.reasons import Code, Reason, english, text
 
 if TYPE_CHECKING:  # the acknowledgement stage's own values travel in the outcome, unread by the store
     from triage.stages.acknowledge import Letter, Plan
@@ -111,6 +111,7 @@ class Mail:
     truncated: bool = False
     defects: tuple[str, ...] = ()
     rfc822_parts: tuple[bytes, ...] = ()  # attached message/rfc822 parts, raw
+    reply_to_all: tuple[Address, ...] = ()  # the addresses of every Reply-To field (`reply_to`: the first, named)
 
     def header(self, name: str) -> str:
         """The first value of header `name` (case-insensitive), or ''."""
@@ -133,6 +134,9 @@ class Forward:
     via: str  # "outlook", "gmail", "apple", "thunderbird", "rfc822", ...
 
 
+_DOUBTFUL = frozenset({Code.FORWARD_UNVERIFIED, Code.REPLY_TO_UNVERIFIED, Code.REPLY_TO_SEVERAL})
+
+
 @dataclass(frozen=True)
 class Resolved:
     """Who the message is really from, after unwrapping forwards and contact forms."""
@@ -146,6 +150,12 @@ class Resolved:
     @property
     def note(self) -> str:
         return english(self.why) if self.why else ""
+
+    @property
+    def needs_review(self) -> bool:
+        """Whom to answer is in doubt (an unverified forward or Reply-To, several Reply-To
+        addresses): a person must look, however sure the classifier is."""
+        return self.why is not None and self.why.code in _DOUBTFUL
 
     @property
     def subject(self) -> str:
@@ -286,10 +296,14 @@ class Outcome:
 
 @dataclass(frozen=True)
 class OwnAddresses:
-    """What the forwards stage needs to know of the organisation."""
+    """What the forwards stage needs to know of the organisation: its addresses and domains, and
+    how to tell that mail from them is genuine (see `triage.stages.authenticity`)."""
 
     addresses: frozenset[str]
     domains: frozenset[str]
+    authserv_ids: frozenset[str] = frozenset()  # whose Authentication-Results we believe (lower-case)
+    staff: frozenset[str] = frozenset()  # exact addresses trusted without them when `dmarc_enforced`
+    dmarc_enforced: bool = False  # the receiving server rejects mail from our domains that fails DMARC
 
     def is_own(self, addr: str) -> bool:
         addr = addr.lower()

@@ -161,7 +161,8 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _S
     """FILED when the model is sure of all three heads, else REVIEW; with the case and
     acknowledgement plans when the organisation is known."""
     reasons = _review_reasons(draft, prediction, ctx.classifier)
-    sure = prediction is not None and prediction.sure and not draft.mail.truncated and not answered(draft.thread_notes)
+    doubt = answered(draft.thread_notes) or draft.resolved.needs_review  # a person decides whom to answer
+    sure = prediction is not None and prediction.sure and not draft.mail.truncated and not doubt
     if sure:
         assert prediction is not None
         reasons.insert(0, reason(Code.LABELS, kind=prediction.kind, topic=prediction.topic,

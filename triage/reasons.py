@@ -36,6 +36,10 @@ class Code(enum.StrEnum):
     REPLY_TO_OWN = "reply_to_own"
     NO_SENDER = "no_sender"
     FROM_OWN = "from_own"
+    FORWARD_UNVERIFIED = "forward_unverified"  # filed as it stands: the forwarder was not verified
+    REPLY_TO_UNVERIFIED = "reply_to_unverified"  # Reply-To of an unverified sender of our own domain
+    REPLY_TO_IGNORED = "reply_to_ignored"  # address: an outsider's Reply-To, not followed
+    REPLY_TO_SEVERAL = "reply_to_several"  # nobody is answered
     # why no acknowledgement goes out
     ACKS_OFF = "acks_off"
     NO_RECIPIENT = "no_recipient"
@@ -80,6 +84,10 @@ _ENGLISH: dict[Code, Any] = {
     Code.REPLY_TO_OWN: "Reply-To is one of our own addresses",
     Code.NO_SENDER: "no usable sender address",
     Code.FROM_OWN: "sent from one of our own addresses",
+    Code.FORWARD_UNVERIFIED: "forwarded, sender not verified",
+    Code.REPLY_TO_UNVERIFIED: "Reply-To not followed: the sender of our own domain is not verified",
+    Code.REPLY_TO_IGNORED: "Reply-To {address} not followed: the sender is neither a form nor verified",
+    Code.REPLY_TO_SEVERAL: "several Reply-To addresses",
     Code.ACKS_OFF: "acknowledgements are switched off for this organisation",
     Code.NO_RECIPIENT: "nobody to answer",
     Code.UNDELIVERABLE: lambda p: f"{p['address'][:80]!r} is not an address we can deliver to",

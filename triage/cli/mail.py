@@ -44,6 +44,7 @@ def check_config(config_path: Path, offline: bool) -> None:
         check_servers(settings)
     for org in settings.organisations.values():
         click.echo(f"{org.id}: {org.name}: {org.mailbox.describe()}" + ("" if offline else " (reachable)"))
+        click.echo(f"{org.id}: {org.verification()}")
     if settings.smtp is not None:
         click.echo(f"acknowledgements: {settings.smtp.describe()}" + ("" if offline else " (reachable)"))
     click.echo(f"{config_path}: OK")

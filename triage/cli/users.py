@@ -1,4 +1,4 @@
-"""Review UI and account commands: serve, user add/list/orgs/disable, corrections export."""
+"""Review UI and account commands: serve, user add/list/orgs/disable/password, corrections export."""
 
 from __future__ import annotations
 
@@ -24,8 +24,12 @@ def serve(config_path: Path, host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
     from triage.web import create_app
+    from triage.web.config import exposure_warning
 
     app = create_app(settings, sessions)
+    warning = exposure_warning(settings, host)
+    if warning:
+        click.echo(warning, err=True)
     click.echo(f"review UI on http://{host}:{port}/ (stop with Ctrl-C)", err=True)
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="klachten-triage")
@@ -59,13 +63,9 @@ def user_add(name: str, role: str, password_stdin: bool, organisations: tuple[st
     """Add an account (the password is asked twice, or read from stdin). Staff see only the
     organisations given with --org (or all with --all-organisations); admins see all."""
     settings = _settings(config_path)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     from triage.services import accounts
 
-    accounts.add(deps_for(settings), name, password, role, organisations, all_organisations)
+    accounts.add(deps_for(settings), name, _password(password_stdin), role, organisations, all_organisations)
     click.echo(f"added {role} {name}")
     if role == "staff" and not organisations and not all_organisations:
         click.echo(f"{name} sees no organisation yet: give them one with `triage user orgs {name} --org ID`",
@@ -84,6 +84,26 @@ def user_orgs(name: str, organisations: tuple[str, ...], all_organisations: bool
 
     accounts.set_organisations(deps_for(_settings(config_path)), name, organisations, all_organisations, "cli")
     click.echo(f"{name} sees " + ("every organisation" if all_organisations else ", ".join(organisations) or "none"))
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of asking.")
+@config_option
+@friendly
+def user_password(name: str, password_stdin: bool, config_path: Path) -> None:
+    """Give an account a new password (asked twice, or read from stdin); its sessions end."""
+    settings = _settings(config_path)
+    from triage.services import accounts
+
+    accounts.set_password(deps_for(settings), name, _password(password_stdin), actor="cli")
+    click.echo(f"new password set for {name}; its sessions have ended")
 
 
 @user.command("list")
@@ -106,10 +126,10 @@ def user_list(config_path: Path) -> None:
 @config_option
 @friendly
 def user_disable(name: str, config_path: Path) -> None:
-    """Stop an account from logging in (its corrections stay)."""
+    """Stop an account from logging in and end its sessions (its corrections stay)."""
     from triage.services import accounts
 
-    accounts.disable(deps_for(_settings(config_path)), name, actor="cli")
+    accounts.block_user(deps_for(_settings(config_path)), name, actor="cli")
     click.echo(f"disabled {name}")
 
 

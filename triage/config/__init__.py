@@ -57,8 +57,31 @@ class Web(_Strict):
     # Environment variable with the key that signs session cookies. Unset: a random key is made
     # once and kept in a file beside the config (.triage-web-secret, readable by the owner only).
     secret_key_env: str = "TRIAGE_WEB_SECRET"
-    session_hours: Annotated[float, Field(strict=True, gt=0, le=24 * 30)] = 8.0
-    secure_cookies: bool = False  # true behind HTTPS: cookies are then only sent over TLS
+    # The address people open the review UI at, e.g. "https://klachten.example.nl". With https,
+    # session cookies are Secure (sent over TLS only) unless secure_cookies says otherwise.
+    public_url: str | None = None
+    session_hours: Annotated[float, Field(strict=True, gt=0, le=24 * 30)] = 8.0  # a session ends this long after login
+    # ... or this long after its last request
+    session_idle_minutes: Annotated[float, Field(strict=True, gt=0, le=24 * 60)] = 60.0
+    secure_cookies: bool | None = None  # unset: Secure exactly when public_url is https
+    # Reverse proxies in front of `triage serve` whose X-Forwarded-For/-Proto to believe (0: none).
+    # Login throttling counts per client address: behind a proxy, set this or all share one.
+    trusted_proxies: Annotated[int, Field(strict=True, ge=0, le=5)] = 0
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.lower().startswith(("https://", "http://")):
+            raise ValueError("web.public_url must start with https:// (or http://)")
+        return url
+
+    @property
+    def https(self) -> bool:
+        return (self.public_url or "").lower().startswith("https://")
+
+    @property
+    def cookies_secure(self) -> bool:
+        return self.https if self.secure_cookies is None else self.secure_cookies
 
 
 class Logging(_Strict):

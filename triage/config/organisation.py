@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,8 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_v
 from triage.config.servers import ImapMailbox, Mailbox, _Strict
 from triage.domain import OwnAddresses
 from triage.stages.terms import Calendar, Term
+
+_AUTHSERV_ID = re.compile(r"[^\s;()\"=]+")  # RFC 8601: a token (a host name, usually)
 
 
 class Folders(_Strict):
@@ -80,6 +83,10 @@ class Organisation(_Strict):
     reference_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,9}$")] = "KL"
     addresses: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
+    # How mail from our own domains is known to be genuine (see triage.stages.authenticity).
+    authserv_id: tuple[str, ...] = ()  # the receiving server's Authentication-Results id(s)
+    dmarc_enforced: bool = False  # that server rejects mail from our domains that fails DMARC
+    staff: tuple[str, ...] = ()  # exact addresses trusted as forwarders when dmarc_enforced
     poll_interval: Annotated[float, Field(strict=True, ge=1)] = 60.0
     mailbox: Mailbox
     folders: Folders = Folders()
@@ -93,6 +100,33 @@ class Organisation(_Strict):
                              "addresses, or set acknowledge.enabled = false")
         return self
 
+    @field_validator("authserv_id", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value  # one id or a list of them
+
+    @field_validator("authserv_id")
+    @classmethod
+    def _id_tokens(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not _AUTHSERV_ID.fullmatch(value):
+                raise ValueError(f"{value!r} is not an authserv-id: write the name your mail server puts first "
+                                 "in its Authentication-Results headers, e.g. \"mx.example.nl\"")
+        return tuple(v.lower() for v in values)
+
+    @model_validator(mode="after")
+    def _staff(self) -> Organisation:
+        for addr in self.staff:
+            domain = addr.rpartition("@")[2]
+            if "@" not in addr or not addr.partition("@")[0]:
+                raise ValueError(f"staff: {addr!r} is not an e-mail address (write 'j.jansen@example.nl')")
+            if domain not in self.domains:
+                raise ValueError(f"staff: {addr} is not on one of the organisation's domains {list(self.domains)}: "
+                                 "dmarc_enforced can only vouch for our own domains")
+        if self.dmarc_enforced and not self.staff:
+            raise ValueError("dmarc_enforced = true trusts only the exact addresses under staff: list them")
+        return self
+
     def ack_from(self) -> str:
         """The From of acknowledgements: configured, else the organisation's first address."""
         if self.acknowledge.from_:
@@ -103,10 +137,22 @@ class Organisation(_Strict):
             return email.utils.formataddr((self.name, self.mailbox.user.lower()))
         return ""
 
-    @field_validator("addresses", "domains")
+    @field_validator("addresses", "domains", "staff")
     @classmethod
     def _lower(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.strip().lower() for v in values)
+
+    def verification(self) -> str:
+        """How mail from our own domains is verified, in one line for `check-config`."""
+        ways = []
+        if self.authserv_id:
+            ways.append("Authentication-Results of " + ", ".join(self.authserv_id))
+        if self.dmarc_enforced:
+            ways.append(f"{len(self.staff)} staff address(es) under enforced DMARC")
+        if not ways:
+            return ("own mail not verified (no authserv_id, no staff with dmarc_enforced): staff forwards "
+                    "and our form's Reply-To go to review")
+        return "own mail verified by " + " or ".join(ways)
 
     def own(self) -> OwnAddresses:
         """Our addresses and domains, as the stages need them."""
@@ -114,4 +160,5 @@ class Organisation(_Strict):
         for value in (self.acknowledge.from_, self.acknowledge.reply_to):  # our own mail must never loop
             if value:
                 addresses.add(email.utils.parseaddr(value)[1].lower())
-        return OwnAddresses(frozenset(addresses), frozenset(self.domains))
+        return OwnAddresses(frozenset(addresses), frozenset(self.domains), authserv_ids=frozenset(self.authserv_id),
+                            staff=frozenset(self.staff), dmarc_enforced=self.dmarc_enforced)

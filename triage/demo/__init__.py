@@ -24,6 +24,13 @@ name = "Gemeente Lindendal"
 reference_prefix = "KL"
 addresses = ["klachten@lindendal.example", "info@lindendal.example"]
 domains = ["lindendal.example"]
+# Mail from our own domain speaks for us (a colleague's forward is answered to the citizen, a
+# website form's Reply-To is followed) only when it is verified: by the Authentication-Results
+# our mail server adds under this id (messages 17 and 20 carry them) ...
+authserv_id = "mx.lindendal.example"
+# ... or, for these exact colleagues, because that server rejects our domain's mail that fails DMARC.
+dmarc_enforced = true
+staff = ["j.vermeulen@lindendal.example", "a.degroot@lindendal.example"]
 poll_interval = 30
 
 [organisations.lindendal.acknowledge]

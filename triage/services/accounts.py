@@ -1,20 +1,25 @@
-"""Accounts of the review UI as the shells use them: logging in (with its audit row and the
-slow-down after failures), the logged-in user by id with the organisations they may see, and
-managing accounts (add, block, re-enable, reset a password, change role or organisations)."""
+"""Accounts of the review UI as the shells use them: logging in (throttled per client address and
+per address and account name, counted atomically before the password is checked), the server-side
+sessions a login opens and logout ends, the logged-in user with the organisations they may see, and
+managing accounts (add, block, re-enable, a new password, role, organisations). Blocking an account
+or giving it a new password ends its sessions; refusals are `AccountError`s with a `Problem` code."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from triage.services.deps import Deps
-from triage.store import repo, users
+from triage.store import repo, throttle, users, web_sessions
 from triage.store.models import User
 from triage.store.scope import Scope
 from triage.store.users import AccountError, Problem
 
 __all__ = ["AccountError", "Problem"]  # refusals, with a code the web UI words in Dutch
+
+PAIR_FREE = 3  # attempts from one address for one name before each next one must wait (2, 4, 8 … s)
+ADDRESS_FREE = 20  # attempts from one address, whatever the names, before the same
 
 
 @dataclass(frozen=True)
@@ -27,12 +32,13 @@ class CurrentUser:
 
 @dataclass(frozen=True)
 class Login:
-    """A login's outcome: the user, or none (wrong name or password, or a wait: > 0 seconds before
-    the next attempt is checked at all). `stamp` ties a browser session to this password."""
+    """A login's outcome: the user and the token of the session it opened (for the browser's
+    cookie), or no user (a wrong name or password, or `wait` > 0: seconds before this address may
+    try again; the password was not checked)."""
 
     user: CurrentUser | None
     wait: float = 0.0
-    stamp: str = ""
+    token: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,29 +52,74 @@ class Account:
     all_organisations: bool = False  # sees every organisation, also later ones (admins always do)
 
 
-def _stamp(user: User) -> str:
-    """Changes with the password: a session made with an older one ends."""
-    return user.password_hash[-16:]
+def _keys(address: str, name: str) -> tuple[tuple[str, int], tuple[str, int]]:
+    """The throttle's keys: this address guessing this name, and this address overall. The
+    account's owner elsewhere has other keys: nobody can keep an account locked."""
+    return (throttle.key("pair", address, name.strip().casefold()), PAIR_FREE), (throttle.key("address", address),
+                                                                                 ADDRESS_FREE)
 
 
-def login(deps: Deps, name: str, password: str) -> Login:
-    """Check a login; a failure counts towards the slow-down, a success is logged."""
+def _claim(deps: Deps, address: str, name: str, now: datetime) -> float:
+    """Count this attempt on both keys (committed before the password is checked), or the wait."""
+    (pair, pair_free), (addr, addr_free) = _keys(address, name)
     with deps.sessions.begin() as session:
-        result = users.authenticate(session, name, password)
-        if result.user is None:
-            return Login(None, result.wait)
-        user = result.user
-        repo.audit(session, "user.login", deps.clock(), actor=user.name)
-        return Login(_current(user), stamp=_stamp(user))
+        wait = throttle.claim(session, pair, pair_free, now)
+        if wait:
+            return wait
+        wait = throttle.claim(session, addr, addr_free, now)
+        if wait:
+            throttle.release(session, pair, pair_free, now)
+        return wait
 
 
-def current_user(deps: Deps, user_id: int, stamp: str) -> CurrentUser | None:
-    """The user of a browser session, while the account is active and its password unchanged."""
+def _checked(deps: Deps, name: str, password: str) -> int | None:
+    """The id of the active account whose password this is; the same work for any name."""
     with deps.sessions() as session:
-        user = users.by_id(session, user_id)
-        if user is None or not user.active or stamp != _stamp(user):
-            return None
-        return _current(user)
+        user = users.active_named(session, name)
+        ok = users.password_matches(user.password_hash if user else None, password)
+        return user.id if user is not None and ok else None
+
+
+def login(deps: Deps, name: str, password: str, address: str) -> Login:
+    """Check a login from a client address; a success opens a session, a failure is counted."""
+    now = deps.clock()
+    wait = _claim(deps, address, name, now)
+    if wait:
+        return Login(None, wait)
+    user_id = _checked(deps, name, password)
+    with deps.sessions.begin() as session:
+        user = session.get(User, user_id) if user_id is not None else users.active_named(session, name)
+        if user_id is None or user is None:
+            # An unknown name is logged without the name (people type passwords into it).
+            failures = users.record_failure(session, user.id, now) if user is not None else 0
+            repo.audit(session, "user.login_failed", now, actor=user.name if user else "-", failures=failures,
+                       address=address, known=user is not None)
+            return Login(None)
+        (pair, _), (addr, addr_free) = _keys(address, name)
+        throttle.forget(session, pair)
+        throttle.release(session, addr, addr_free, now)
+        throttle.purge(session, now)
+        users.record_login(session, user, password, now)
+        token = web_sessions.start(session, user.id, now, timedelta(hours=deps.settings.web.session_hours))
+        repo.audit(session, "user.login", now, actor=user.name, address=address)
+        return Login(_current(user), token=token)
+
+
+def current_user(deps: Deps, token: str) -> CurrentUser | None:
+    """The user of a browser's session while it lives (see store.web_sessions) and the account is active."""
+    if not token:
+        return None
+    with deps.sessions.begin() as session:
+        idle = timedelta(minutes=deps.settings.web.session_idle_minutes)
+        user = web_sessions.user_of(session, token, deps.clock(), idle)
+        return _current(user) if user is not None else None
+
+
+def logout(deps: Deps, token: str) -> None:
+    """End this session: its cookie, copied or not, no longer logs anyone in."""
+    if token:
+        with deps.sessions.begin() as session:
+            web_sessions.revoke(session, token, deps.clock())
 
 
 def _current(user: User) -> CurrentUser:
@@ -98,13 +149,20 @@ def account(deps: Deps, name: str) -> Account | None:
             return None
 
 
-def disable(deps: Deps, name: str, actor: str) -> None:
-    """Stop an account from logging in (its corrections stay). Nobody disables their own account
-    (AccountError); an unknown name too."""
+def block_user(deps: Deps, name: str, actor: str) -> None:
+    """Stop an account from logging in and end its sessions (its corrections stay). Nobody blocks
+    their own account, and an unknown name is refused (AccountError)."""
     if name == actor:
-        raise AccountError(Problem.OWN_ACCOUNT, "you cannot disable your own account")
+        raise AccountError(Problem.OWN_ACCOUNT, "you cannot block your own account")
     with deps.sessions.begin() as session:
-        users.disable(session, name, actor=actor)
+        users.disable(session, name, actor=actor, now=deps.clock())
+
+
+def set_password(deps: Deps, name: str, password: str, actor: str) -> None:
+    """Give an account a new password and end all its sessions (its failure count starts again); a
+    short password or an unknown name raises AccountError."""
+    with deps.sessions.begin() as session:
+        users.set_password(session, name, password, actor=actor, now=deps.clock())
 
 
 def _configured(deps: Deps, organisations: Iterable[str]) -> list[str]:
@@ -141,12 +199,6 @@ def set_role(deps: Deps, name: str, role: str, actor: str) -> None:
         raise AccountError(Problem.OWN_ACCOUNT, "you cannot change your own role")
     with deps.sessions.begin() as session:
         users.set_role(session, name, role, actor)
-
-
-def reset_password(deps: Deps, name: str, password: str, actor: str) -> None:
-    """Give an account a new password; its browser sessions end. A short one raises AccountError."""
-    with deps.sessions.begin() as session:
-        users.set_password(session, name, password, actor)
 
 
 def enable(deps: Deps, name: str, actor: str) -> None:

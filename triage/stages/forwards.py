@@ -2,7 +2,8 @@
 
 Inline forwards from Outlook, Gmail, Apple Mail and Thunderbird (nl/en/de) and attached
 `message/rfc822` parts are recognised. The original sender becomes the complainant only when the
-forwarder is one of the organisation's own addresses; a website form's `Reply-To` is honoured.
+forwarder is one of the organisation's own addresses and verified (`authenticity`); a `Reply-To`
+is honoured only for a website form's no-reply sender or a verified sender of ours.
 No library unwraps inline forwards in these languages, so the marker list lives here.
 """
 
@@ -16,6 +17,7 @@ import dateparser
 
 from triage.domain import Address, Forward, Mail, OwnAddresses, Resolved
 from triage.reasons import Code, reason
+from triage.stages.authenticity import authenticated
 from triage.stages.parse import one_line, parse
 from triage.stages.replies import first_part
 from triage.stages.screen import is_machine_address
@@ -170,28 +172,51 @@ def find_attached_forward(mail: Mail) -> Forward | None:
 
 
 def resolve(mail: Mail, own: OwnAddresses) -> Resolved:
-    """Decide whom the message is from: the sender, a forwarded original, or a form's Reply-To."""
+    """Decide whom the message is from: the sender, a forwarded original, or a Reply-To. Mail from
+    our own domains speaks for us (a forward unwrapped, a Reply-To followed) only when verified."""
     sender = mail.sender
     forward = find_attached_forward(mail) or find_inline_forward(mail)
+    verified = bool(sender) and bool(authenticated(mail, own))
     if sender and own.is_own(sender.addr) and forward:
+        if not verified:  # filed as it stands, sent by the forwarder (ours: nobody to answer)
+            return Resolved(mail, None, forward=forward, why=reason(Code.FORWARD_UNVERIFIED))
         original = forward.sender
         if original and not own.is_own(original.addr):
             return Resolved(mail, original, forwarded_by=sender, forward=forward,
                             why=reason(Code.FORWARDED_BY, address=sender.addr, via=forward.via))
         return Resolved(mail, None, forwarded_by=sender, forward=forward,
                         why=reason(Code.FORWARD_ORIGINAL_UNKNOWN))
-    reply_to = mail.reply_to
-    if reply_to and sender and reply_to.addr != sender.addr:
-        if own.is_own(reply_to.addr):
-            if is_machine_address(sender.addr) or own.is_own(sender.addr):
-                return Resolved(mail, None, forward=forward, why=reason(Code.REPLY_TO_OWN))
-        else:
-            return Resolved(mail, reply_to, forward=forward, why=reason(Code.REPLY_TO, address=reply_to.addr))
     if sender is None:
         return Resolved(mail, None, forward=forward, why=reason(Code.NO_SENDER))
+    by_reply_to = _reply_to(mail, sender, own, verified, forward)
+    if by_reply_to is not None:
+        return by_reply_to
     if own.is_own(sender.addr):
         return Resolved(mail, None, forward=forward, why=reason(Code.FROM_OWN))
     return Resolved(mail, sender, forward=forward)
+
+
+def _reply_to(mail: Mail, sender: Address, own: OwnAddresses, verified: bool,
+              forward: Forward | None) -> Resolved | None:
+    """What a Reply-To other than the sender decides, or None when it decides nothing. It is
+    followed only for a no-reply sender (a website form) outside our domains, or a verified
+    sender of ours; several addresses: nobody is answered, a person looks."""
+    addresses = {a.addr for a in mail.reply_to_all} or ({mail.reply_to.addr} if mail.reply_to else set())
+    if len(addresses) > 1:
+        return Resolved(mail, None, forward=forward, why=reason(Code.REPLY_TO_SEVERAL))
+    reply_to = mail.reply_to
+    if reply_to is None or reply_to.addr == sender.addr:
+        return None
+    ours = own.is_own(sender.addr)
+    if own.is_own(reply_to.addr):
+        if is_machine_address(sender.addr) or ours:
+            return Resolved(mail, None, forward=forward, why=reason(Code.REPLY_TO_OWN))
+        return None
+    if verified or (is_machine_address(sender.addr) and not ours):
+        return Resolved(mail, reply_to, forward=forward, why=reason(Code.REPLY_TO, address=reply_to.addr))
+    if ours:
+        return Resolved(mail, None, forward=forward, why=reason(Code.REPLY_TO_UNVERIFIED))
+    return Resolved(mail, sender, forward=forward, why=reason(Code.REPLY_TO_IGNORED, address=reply_to.addr))
 
 
 def strip_subject_prefixes(subject: str) -> str:

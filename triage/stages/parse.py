@@ -157,6 +157,7 @@ def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int 
         subject=decode_header_value(mp.message.get("subject", "")),
         sender=_address(froms[0]) if froms else None,
         reply_to=next(iter(_addresses(mp.reply_to)), None),
+        reply_to_all=_addresses(email.utils.getaddresses([str(v) for v in mp.message.get_all("reply-to", [])])),
         to=_addresses(mp.to),
         cc=_addresses(mp.cc),
         date=_date(mp),

@@ -193,6 +193,33 @@ class Membership(Base):
     organisation: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
+class WebSession(Base):
+    """A login to the review UI: the browser's cookie holds a random token, this row only its
+    sha256. It ends at `expires_at`, after `idle` without a request, or when revoked (logout, a new
+    password, a blocked account)."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """A counter of login attempts for one key (a client address, or an address and an account name,
+    stored as a sha256): counted before the password is checked, in one atomic statement that also
+    says until when the next attempt must wait."""
+
+    __tablename__ = "login_attempts"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime]
+    wait_until: Mapped[datetime]
+
+
 class Correction(Base):
     """A person confirmed or changed one head of a case (or replayed its message)."""
 

@@ -1,27 +1,25 @@
-"""Accounts for the review UI: argon2 password hashes, roles, the organisations each may see, and
-logins slowed down after failures."""
+"""Accounts of the review UI: argon2 password hashes, roles, the organisations each may see,
+blocking an account and setting its password (both end its sessions), and checking a password in
+constant work for unknown names. Refusals are `AccountError`s with a `Problem` code."""
 
 from __future__ import annotations
 
-import contextlib
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from triage.errors import Invalid
-from triage.store import repo
+from triage.store import repo, web_sessions
 from triage.store.models import Membership, User
 from triage.store.scope import EVERYTHING, Scope
 
 ROLES = ("staff", "admin")
 MIN_PASSWORD = 10
-FREE_FAILURES = 3  # after this many failures in a row, each next attempt must wait longer
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("not a password anyone has")
 
@@ -112,15 +110,6 @@ def set_role(session: Session, name: str, role: str, actor: str) -> User:
     return user
 
 
-def set_password(session: Session, name: str, password: str, actor: str) -> User:
-    """A new password (its sessions end with the old one); the failure count starts again."""
-    _check_password(password)
-    user = named(session, name)
-    user.password_hash, user.failed_logins = _HASHER.hash(password), 0
-    repo.audit(session, "user.password_reset", repo.now(), actor=actor, user=name)
-    return user
-
-
 def enable(session: Session, name: str, actor: str) -> User:
     user = named(session, name)
     user.active, user.failed_logins = True, 0
@@ -128,10 +117,25 @@ def enable(session: Session, name: str, actor: str) -> User:
     return user
 
 
-def disable(session: Session, name: str, actor: str = "cli") -> User:
+def disable(session: Session, name: str, actor: str = "cli", now: datetime | None = None) -> User:
+    """Block an account: it cannot log in, and its open sessions end at once."""
+    now = now or repo.now()
     user = named(session, name)
     user.active = False
-    repo.audit(session, "user.disabled", repo.now(), actor=actor, user=name)
+    ended = web_sessions.revoke_all(session, user.id, now)
+    repo.audit(session, "user.disabled", now, actor=actor, user=name, sessions_ended=ended)
+    return user
+
+
+def set_password(session: Session, name: str, password: str, actor: str = "cli", now: datetime | None = None) -> User:
+    """A new password for an account: every session made with the old one ends, and the failure
+    count starts again."""
+    _check_password(password)
+    now = now or repo.now()
+    user = named(session, name)
+    user.password_hash, user.failed_logins = _HASHER.hash(password), 0
+    ended = web_sessions.revoke_all(session, user.id, now)
+    repo.audit(session, "user.password_set", now, actor=actor, user=name, sessions_ended=ended)
     return user
 
 
@@ -143,39 +147,29 @@ def all_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
-def wait_needed(user: User, now: datetime) -> float:
-    """Seconds before this account may try again (0 when it may now)."""
-    if user.failed_logins < FREE_FAILURES or user.last_failed_at is None:
-        return 0.0
-    delay = min(2.0 ** (user.failed_logins - FREE_FAILURES + 1), 300.0)
-    return max(0.0, (user.last_failed_at + timedelta(seconds=delay) - now).total_seconds())
+def active_named(session: Session, name: str) -> User | None:
+    """The active account of this name, if there is one."""
+    return session.scalar(select(User).where(User.name == name.strip(), User.active.is_(True)))
 
 
-@dataclass
-class Login:
-    user: User | None
-    wait: float = 0.0  # > 0: refused without checking, try again after this many seconds
-
-
-def authenticate(session: Session, name: str, password: str) -> Login:
-    """Check a login. Unknown names cost as much as known ones; failures in a row slow it down."""
-    now = repo.now()
-    user = session.scalar(select(User).where(User.name == name.strip()))
-    if user is None or not user.active:
-        with contextlib.suppress(VerificationError):
-            _HASHER.verify(_DUMMY, password)
-        return Login(None)
-    wait = wait_needed(user, now)
-    if wait > 0:
-        return Login(None, wait)
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Check a password against a hash; without one (an unknown or blocked name) a dummy hash is
+    checked instead, so the answer takes as long as for a real account."""
     try:
-        _HASHER.verify(user.password_hash, password)
+        return _HASHER.verify(password_hash or _DUMMY, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        user.last_failed_at = now
-        repo.audit(session, "user.login_failed", now, actor=user.name, failures=user.failed_logins)
-        return Login(None)
+        return False
+
+
+def record_failure(session: Session, user_id: int, now: datetime) -> int:
+    """Count a wrong password for an account (shown to admins; the throttle counts per address)."""
+    failures = session.scalar(update(User).where(User.id == user_id).values(
+        failed_logins=User.failed_logins + 1, last_failed_at=now).returning(User.failed_logins))
+    return int(failures or 0)
+
+
+def record_login(session: Session, user: User, password: str, now: datetime) -> None:
+    """A successful login: the failure count starts again; an outdated hash is renewed."""
     user.failed_logins, user.last_login_at = 0, now
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
-    return Login(user)

@@ -1,6 +1,6 @@
-"""What every request sees: the app's `Deps`, and the logged-in user, loaded by the accounts
-service from the signed session cookie into `g.user` (a frozen `CurrentUser`, or None) and shown
-to templates as `current_user`."""
+"""What every request sees: the app's `Deps`, and the logged-in user, looked up by the accounts
+service from the session token in the signed cookie into `g.user` (a frozen `CurrentUser`, or
+None) and shown to templates as `current_user`."""
 
 from __future__ import annotations
 
@@ -24,13 +24,14 @@ def deps() -> Deps:
 
 
 def load_user() -> None:
-    """The session's user while the account is active and its password unchanged; else none, and
-    the session is cleared."""
+    """The user of the session the cookie names while it lives; else none, and the cookie is cleared."""
     g.user = None
-    user_id = session.get("user_id")
-    if user_id is None:
+    token = session.get("sid")
+    if token is None:
+        if "pw" in session:  # a cookie from before server-side sessions: log in again
+            session.clear()
         return
-    g.user = accounts.current_user(deps(), int(user_id), str(session.get("pw", "")))
+    g.user = accounts.current_user(deps(), str(token))
     if g.user is None:
         session.clear()
 

@@ -84,7 +84,7 @@ def _change(name: str, change: Callable[[], None], done: str) -> Response:
 
 
 def disable_user(name: str) -> Response:
-    return _change(name, lambda: accounts.disable(deps(), name, actor=g.user.name),
+    return _change(name, lambda: accounts.block_user(deps(), name, actor=g.user.name),
                    f"{name} is geblokkeerd en kan niet meer inloggen.")
 
 
@@ -98,7 +98,7 @@ def reset_password(name: str) -> Response:
     if password != request.form.get("password_again", ""):
         flash("De twee wachtwoorden zijn niet gelijk; het wachtwoord is niet gewijzigd.", "error")
         return redirect(url_for("admin.user", name=name))
-    return _change(name, lambda: accounts.reset_password(deps(), name, password, actor=g.user.name),
+    return _change(name, lambda: accounts.set_password(deps(), name, password, actor=g.user.name),
                    f"{name} heeft een nieuw wachtwoord; wie met het oude was ingelogd, is afgemeld.")
 
 
