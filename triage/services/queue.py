@@ -28,14 +28,17 @@ class QueuePage:
 
 
 def queue_page(deps: Deps, filters: Filters) -> QueuePage:
+    """A page past the last (however large its number) shows the last."""
     with deps.sessions() as session:
-        items = store.queue(session, filters)
         counts = store.counts(session, filters)
         held = acks.held_counts(session)
-    total = counts["status"][filters.status]
+        total = counts["status"][filters.status]
+        pages = max(1, math.ceil(total / store.PER_PAGE))
+        filters.page = min(filters.page, pages)
+        items = store.queue(session, filters)
     organisations = {org.id: org.name for org in deps.settings.organisations.values()}
     held = {org: n for org, n in held.items() if org in organisations}
-    return QueuePage(items, total, max(1, math.ceil(total / store.PER_PAGE)), counts, organisations, held)
+    return QueuePage(items, total, pages, counts, organisations, held)
 
 
 def release_held(deps: Deps, organisation: str, user: str, send: bool) -> int:
