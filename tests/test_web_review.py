@@ -181,7 +181,7 @@ def test_a_correction_that_changes_the_term_leads_to_the_corrected_acknowledgeme
     response = staff.post(f"/case/{case_id}/correct", data={
         "kind": "complaint", "topic": topic, "formality": "formal", "action": "confirm", "next": "/queue",
         "csrf_token": _token(staff, f"/case/{case_id}")})  # what `c` sends
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/case/{case_id}#ack-title")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/case/{case_id}#send-corrected-ack")
     page = _text(staff, f"/case/{case_id}")
     assert 'id="send-corrected-ack" autofocus' in page and "Verstuur de gecorrigeerde bevestiging" in page
     owed = _owed(staff)

@@ -93,7 +93,7 @@ def correct(case_id: int) -> WResponse:
     if done.ack_owed:  # the complainant was told another term: the corrected acknowledgement comes first
         flash("De verstuurde bevestiging noemt een andere termijn. Verstuur de gecorrigeerde bevestiging "
               "(Enter) of ga verder (j).", "ok")
-        return redirect(url_for("review.case", case_id=case_id, _anchor="ack-title"))
+        return redirect(url_for("review.case", case_id=case_id, _anchor="send-corrected-ack"))
     target = request.form.get("next", "")
     if request.form.get("action") == "confirm" and target.startswith("/") and not target.startswith("//"):
         return redirect(target)
