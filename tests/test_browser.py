@@ -213,9 +213,7 @@ def _in_view(page: Any, locator: Any) -> bool:
 
 def test_the_queue_reads_on_a_phone(browser: Any, base_url: str) -> None:
     """Cards instead of a wide table: nothing scrolls sideways, and the first case's due date and
-    status are on the screen as it opens."""
-    desktop = _page(browser, base_url, STAFF)
-    _shot(desktop, "queue-desktop")
+    status are on the screen as it opens (the desktop table: `test_work_through_the_queue…`)."""
     page = _page(browser, base_url, STAFF, width=390, height=844)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, "the page scrolls sideways on a phone"
