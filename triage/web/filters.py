@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from triage.dates import long_date, short_datetime
-from triage.web import words
+from triage.web import history, words
 
 
 def nl_date(value: date | None) -> str:
@@ -37,4 +37,4 @@ def nl_threshold(value: float, threshold: float) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(nl_date=nl_date, nl_datetime=nl_datetime, nl_reasons=words.reasons,
-                                 nl_score=nl_score, nl_threshold=nl_threshold)
+                                 nl_score=nl_score, nl_threshold=nl_threshold, nl_actor=history.actor)
