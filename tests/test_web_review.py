@@ -6,6 +6,7 @@ leads to the corrected acknowledgement and to the queue's tab until it is sent."
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -92,17 +93,27 @@ def test_flash_messages_are_dutch(staff: FlaskClient, site: Site) -> None:
     assert "Alleen een bericht in quarantaine" in page and "only a quarantined" not in page
 
 
+def _log(client: FlaskClient, case_id: int) -> str:
+    page = _text(client, f"/case/{case_id}")
+    log = page[page.index("<h3>Logboek</h3>"):]
+    return log[:log.index("</ol>")]
+
+
 def test_the_case_log_is_dutch_with_the_system_as_systeem(staff: FlaskClient, site: Site) -> None:
     for case_id in (site.case_id(status="needs_review"), site.case_id(status="open")):
-        page = _text(staff, f"/case/{case_id}")
-        log = page[page.index("<h3>Logboek</h3>"):]
-        log = log[:log.index("</ol>")]
+        log = _log(staff, case_id)
         assert "<strong>systeem</strong>" in log and "worker" not in log
         for english in ("reason:", "template:", "recipient", "nonce", "due:", "unsure", "informal_complaint",
                         "question/", "complaint/"):
             assert english not in log, (english, log)
         assert re.search(r"uiterlijk [a-z]+dag \d{1,2} [a-z]+ 20\d\d", log)  # 'uiterlijk donderdag 17 december 2026'
         assert "eerste bevestiging" in log
+    with site.sessions() as s:
+        explained = s.scalars(select(Acknowledgement).where(Acknowledgement.reason != "")).all()
+    assert explained  # the demo's reply to our own acknowledgement is not acknowledged again
+    for ack in explained:
+        log = _log(staff, ack.case_id)
+        assert "reden: " + html.escape(words.reasons(ack.reasons, ack.reason)) in log and ack.reason not in log
 
 
 def test_a_failing_score_never_reads_as_its_threshold(staff: FlaskClient) -> None:

@@ -99,7 +99,7 @@ def _reason(text: str, known: Mapping[str, list[Any]]) -> str:
 def details(row: LogRow, known: Mapping[str, list[Any]]) -> list[str]:
     out = []
     for key, value in row.detail.items():
-        if value in (None, "", [], {}, False) and key != "released":
+        if value is None or (isinstance(value, str | list | dict) and not value):
             continue
         if key == "reason":
             out.append("reden: " + _reason(str(value), known))
