@@ -159,6 +159,14 @@ def test_promote_refuses_paths_and_shows_no_server_path(admin: FlaskClient, site
     admin.post("/admin/models/20200101-000000/promote", data={"csrf_token": token})
     page = _text(admin, "/admin/models")
     assert "kan niet worden geladen" in page and str(site.models) not in page
+    blocker = site.models / "CURRENT.tmp"
+    blocker.mkdir()  # CURRENT cannot be written (as on a full disk): a refusal, not a 500
+    try:
+        response = admin.post(f"/admin/models/{current}/promote", data={"csrf_token": token})
+    finally:
+        blocker.rmdir()
+    page = _text(admin, "/admin/models")
+    assert response.status_code == 302 and "kon niet worden geschreven" in page and str(site.models) not in page
     assert registry.current_version(site.models) == current
 
 

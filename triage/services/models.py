@@ -4,7 +4,6 @@ models page's figures: each version's card and the share of cases filed without 
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import defaultdict
@@ -76,6 +75,14 @@ def load_current(deps: Deps) -> Classifier | None:
     return registry.load_for_run(deps.models)
 
 
+def _without_paths(exc: ModelError, models: Path) -> str:
+    """The error's one line with the models folder and any other path of the server taken out."""
+    detail = str(exc)
+    for folder in {str(models.resolve()), str(models)}:
+        detail = detail.replace(folder + "/", "").replace(folder, "the models folder")
+    return re.sub(r"(?<![\w.])/[^\s'\";]+", "…", detail)  # whatever absolute path is left
+
+
 def _usable(models: Path, version: str) -> None:
     """Refuse a version name that is not a plain name, a version that is not there, and one that
     does not load; the messages name the version, never a folder of the server."""
@@ -88,19 +95,20 @@ def _usable(models: Path, version: str) -> None:
     try:
         registry.load(models, version)
     except ModelError as exc:
-        detail = str(exc).replace(str(models.resolve()), "the models folder").replace(str(models), "the models folder")
-        detail = re.sub(r"(?:\.{0,2}/[^\s'\"]*)+", "…", detail)  # whatever path is left, e.g. an OSError's
-        raise VersionRefused(detail, "unusable") from None
+        raise VersionRefused(_without_paths(exc, models), "unusable") from None
 
 
 def promote(deps: Deps, version: str, actor: str) -> None:
     """Make `version` the one in use (a rollback is the promotion of an older one); it is loaded
-    first, so a damaged or mismatched version is refused before it could run. A refusal raises
-    VersionRefused."""
+    first, so a damaged or mismatched version is refused before it could run. A refusal, and a
+    CURRENT that cannot be written (a full disk), raise VersionRefused."""
     from triage.training import registry
 
     _usable(deps.models, version)
-    registry.promote(deps.models, version)
+    try:
+        registry.promote(deps.models, version)
+    except ModelError as exc:
+        raise VersionRefused(_without_paths(exc, deps.models), "unwritable") from None
     if deps.sessions.kw.get("bind") is not None:  # a models folder without a database: nothing to log in
         with deps.sessions.begin() as session:
             repo.audit(session, "model.promoted", deps.clock(), actor=actor, version=version)
@@ -177,9 +185,9 @@ def thresholds(deps: Deps) -> Thresholds:
     found: dict[str, dict[str, float]] = {}
     for path in deps.models.glob(f"*/{registry.CARD_FILE}"):
         try:
-            card = json.loads(path.read_text(encoding="utf-8"))
-            found[path.parent.name] = {str(h): float(t) for h, t in dict(card.get("thresholds") or {}).items()}
-        except (OSError, ValueError, TypeError, AttributeError):
+            found[path.parent.name] = {str(h): float(t) for h, t in
+                                       dict(registry.read_card(path).get("thresholds") or {}).items()}
+        except (ModelError, ValueError, TypeError):
             continue
     return Thresholds(found, registry.current_version(deps.models))
 

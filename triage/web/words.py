@@ -21,7 +21,9 @@ _RULES = {"auto-submitted": "automatisch verstuurd", "x-autoreply": "automatisch
 
 REFUSED_VERSION = {"name": "dat is geen geldige versienaam.", "unknown": "die versie bestaat niet.",
                    "unusable": "die versie kan niet worden geladen (beschadigd, of gemaakt voor een andere "
-                               "versie van het programma). Train opnieuw of herstel de versie."}
+                               "versie van het programma). Train opnieuw of herstel de versie.",
+                   "unwritable": "het bestand dat het model in gebruik aanwijst kon niet worden geschreven "
+                                 "(schijf vol?); het model in gebruik blijft."}
 
 
 def _pct(value: float, decimals: int = 0) -> str:
