@@ -18,6 +18,7 @@ import dateparser
 from triage.domain import Address, Forward, Mail, OwnAddresses, Resolved
 from triage.reasons import Code, reason
 from triage.stages.authenticity import authenticated
+from triage.stages.budget import NEVER, Deadline
 from triage.stages.parse import one_line, parse
 from triage.stages.replies import first_part
 from triage.stages.screen import is_machine_address
@@ -159,11 +160,13 @@ def find_inline_forward(mail: Mail) -> Forward | None:
     return None
 
 
-def find_attached_forward(mail: Mail) -> Forward | None:
-    """An attached message/rfc822 part, parsed as the original."""
+def find_attached_forward(mail: Mail, deadline: Deadline = NEVER) -> Forward | None:
+    """An attached message/rfc822 part, parsed as the original (while there is time)."""
     for raw in mail.rfc822_parts:
+        if deadline.passed():
+            return None
         try:
-            inner = parse(raw)
+            inner = parse(raw, deadline=deadline)
         except Exception:  # an unreadable attachment is not a forward we can use
             continue
         if inner.sender or inner.text.strip():
@@ -177,11 +180,12 @@ def find_attached_forward(mail: Mail) -> Forward | None:
     return None
 
 
-def resolve(mail: Mail, own: OwnAddresses) -> Resolved:
+def resolve(mail: Mail, own: OwnAddresses, deadline: Deadline = NEVER) -> Resolved:
     """Decide whom the message is from: the sender, a forwarded original, or a Reply-To. Mail from
-    our own domains speaks for us (a forward unwrapped, a Reply-To followed) only when verified."""
+    our own domains speaks for us (a forward unwrapped, a Reply-To followed) only when verified.
+    Once `deadline` has passed no forward is looked for."""
     sender = mail.sender
-    forward = find_attached_forward(mail) or find_inline_forward(mail)
+    forward = find_attached_forward(mail, deadline) or (None if deadline.passed() else find_inline_forward(mail))
     verified = bool(sender) and bool(authenticated(mail, own))
     if sender and own.is_own(sender.addr) and forward:
         if not verified:  # filed as it stands, sent by the forwarder (ours: nobody to answer)

@@ -1,8 +1,11 @@
 """HTML to readable text: inscriptis lays it out; where it loses text (markup nested past libxml2's
-256 levels) or gives up, the bare text that lxml's event parser reads takes its place."""
+256 levels) or gives up, the bare text that lxml's event parser reads takes its place, and where
+both lose it (an unclosed `<![` swallows the rest of the document), the text between the tags.
+Broken HTML never stops a message."""
 
 from __future__ import annotations
 
+import html as entities
 import logging
 import re
 
@@ -53,23 +56,40 @@ def _plain_text(html: str) -> str:
     """The bare visible text of `html`, as lxml's event parser reads it."""
     try:
         text = lxml.etree.fromstring(html, lxml.etree.HTMLParser(target=_TextTarget()))
-    except (lxml.etree.LxmlError, ValueError) as exc:
+    except Exception as exc:  # any failure of the parser: the tags are stripped instead
         log.debug("lxml could not read the HTML either (%s)", exc)
-        return ""
-    return text if isinstance(text, str) else ""
+        return _between_tags(html)
+    return text if isinstance(text, str) else _between_tags(html)
+
+
+_TAG = re.compile(r"<[^<>]*>|<!\[(?:CDATA\[)?|\]\]>")
+_HIDDEN_TAG = re.compile(r"<(/?)(" + "|".join(_HIDDEN) + r")\b[^<>]*>", re.IGNORECASE)
+
+
+def _between_tags(html: str) -> str:
+    """The last resort: the text between the tags outside scripts, styles and the head, blank
+    runs folded. Linear: no pattern here scans past the next '<'."""
+    visible, depth, at = [], 0, 0
+    for tag in _HIDDEN_TAG.finditer(html):
+        if not depth:
+            visible.append(html[at:tag.start()])
+        depth = max(depth + (-1 if tag.group(1) else 1), 0)
+        at = tag.end()
+    visible.append("" if depth else html[at:])
+    text = entities.unescape(_TAG.sub(" ", " ".join(visible)))
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 
 def html_to_text(html: str) -> str:
     """Visible text of an HTML document (scripts and styles dropped), laid out by inscriptis.
     Where it loses text (markup nested past libxml2's 256 levels) or gives up, the bare text
-    that lxml's event parser reads takes its place."""
+    that lxml's event parser reads takes its place; where both lose it, the text between tags."""
     try:
         text = get_text(html, _HTML_CONFIG)
-    except (RecursionError, ValueError, TypeError) as exc:
+    except Exception as exc:  # RecursionError, ValueError, ... : any failure falls back
         log.debug("inscriptis failed (%s); using the bare text", exc)
         text = ""
     plain = _plain_text(html)
-    return plain if len(text.split()) < len(plain.split()) // 2 else text
-
-
-# Quote headers that mail-parser-reply misses: Dutch "Op … schreef Naam <adres>:" and Apple's
+    best = plain if len(text.split()) < len(plain.split()) // 2 else text
+    bare = _between_tags(html)
+    return bare if len(best.split()) < len(bare.split()) // 2 else best

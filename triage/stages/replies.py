@@ -92,11 +92,12 @@ def read_replies(text: str) -> list[EmailReply] | None:
     when it cannot cope. Its documented EmailMessage, as EmailReplyParser cannot keep hyphen lists."""
     head, rest = _bounded(text)
     try:
-        replies = EmailMessage(text=head, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read().replies
+        replies: list[EmailReply] = EmailMessage(text=head, languages=list(REPLY_LANGUAGES),
+                                                 keep_hyphen_lists=True).read().replies
     except (RecursionError, re.error):
         return None
     if not replies:
-        return replies
+        return []
     rest = rest if rest.strip() else ""
     return [*(_unmarked(r) for r in replies[:-1]), _unmarked(replies[-1], rest)]
 
