@@ -37,10 +37,18 @@ SLOW_TEXTS: dict[str, Callable[[int], str]] = {
 }
 
 
-def _plain(body: str, subject: str) -> bytes:
+# HTML-only mail: inscriptis's table layout and deep nesting
+SLOW_HTML: dict[str, Callable[[int], str]] = {
+    "HTML: wide table": lambda n: f"<p>{OPENING}</p><table><tr>" + _repeat("<td>lift</td>", n) + "</tr></table>",
+    "HTML: long table": lambda n: f"<p>{OPENING}</p><table>" + _repeat("<tr><td>a</td><td>b</td></tr>", n),
+    "HTML: deep lists": lambda n: f"<p>{OPENING}</p>" + "<ul><li>lift" * (n // 12) + "</li></ul>" * (n // 12),
+}
+
+
+def _plain(body: str, subject: str, kind: str = "plain") -> bytes:
     return (f"From: Piet Jansen <piet@example.nl>\r\nTo: klachten@debrug.example\r\nSubject: {subject}\r\n"
             "Date: Tue, 1 Dec 2026 10:00:00 +0100\r\nMessage-ID: <traag@example.nl>\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n\r\n").encode() + body.encode()
+            f"Content-Type: text/{kind}; charset=utf-8\r\n\r\n").encode() + body.encode()
 
 
 def _five_attached(size: int) -> bytes:
@@ -55,6 +63,7 @@ SLOW_MAILS: dict[str, Callable[[int], bytes]] = {
     **{name: (lambda n, body=body, name=name: _plain(body(n), "Fwd: lift" if name.startswith("forward")
                                                      else "Lift kapot"))
        for name, body in SLOW_TEXTS.items()},
+    **{name: (lambda n, body=body: _plain(body(n), "Lift kapot", "html")) for name, body in SLOW_HTML.items()},
     "five attached messages": _five_attached,
 }
 

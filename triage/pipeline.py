@@ -134,7 +134,7 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
                            resolved, screening, match)
     except StageError as exc:
         return _quarantined(exc.stage, str(exc), raw)
-    held = tuple(r for r in (late or _late("thread", deadline, ctx), _unreadable(resolved)) if r)
+    held = tuple(r for r in (late, _unreadable(resolved)) if r)
     return _Draft(mail, resolved, screening, notes, received, held)
 
 

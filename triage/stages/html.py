@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 _HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_images=False)
 
 
+# inscriptis lays out HTML up to this many characters (its time is linear, but a table of 100 000
+# characters takes it about 1.5 s on a busy core); larger HTML is read by lxml's event parser, as
+# bare text (about 0.5 s per MB).
+LAYOUT_CHARS = 100_000
 _HIDDEN = frozenset({"script", "style", "head", "title", "template", "noscript"})
 _BLOCK = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"})
 
@@ -82,10 +86,11 @@ def _between_tags(html: str) -> str:
 
 def html_to_text(html: str) -> str:
     """Visible text of an HTML document (scripts and styles dropped), laid out by inscriptis.
-    Where it loses text (markup nested past libxml2's 256 levels) or gives up, the bare text
-    that lxml's event parser reads takes its place; where both lose it, the text between tags."""
+    Where it loses text (markup nested past libxml2's 256 levels), gives up or the HTML is over
+    LAYOUT_CHARS, the bare text that lxml's event parser reads takes its place; where both lose
+    it, the text between the tags."""
     try:
-        text = get_text(html, _HTML_CONFIG)
+        text = get_text(html, _HTML_CONFIG) if len(html) <= LAYOUT_CHARS else ""
     except Exception as exc:  # RecursionError, ValueError, ... : any failure falls back
         log.debug("inscriptis failed (%s); using the bare text", exc)
         text = ""
