@@ -13,7 +13,7 @@ REPLY_LANGUAGES = ["nl", "en", "de"]
 
 
 _QUOTE_HEADER = re.compile(
-    r"^[ \t]*(?:Op|On|Am)\s[^\n]{0,200}(?:\n[^\n>]{0,200}){0,2}?"
+    r"^[ \t]*+(?:Op|On|Am)\s[^\n]{0,200}(?:\n[^\n>]{0,200}){0,2}?"
     r"(?:schreef|het volgende geschreven|wrote|schrieb)[^\n]{0,200}:[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
 )
