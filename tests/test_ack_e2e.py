@@ -295,3 +295,29 @@ def test_backlog_and_rate_limit_suppress_with_a_reason(run: Run) -> None:
     assert statuses == Counter({"sent": 3, "suppressed": 1})
     assert any("already 3 acknowledgements to boos@example.nl in 24 hours" in why for _, why in rows["boos@example.nl"])
     assert Counter(to[0] for _f, to, _raw in run.smtp.sink.received) == Counter({"boos@example.nl": 3})
+
+
+def _complaint_with_a_bad_header() -> bytes:
+    """A genuine complaint from a mail program that writes its X-Mailer in a codec that is no
+    charset, its HTML with Word's conditional sections and an unclosed `<![`."""
+    html = ("<html><head><style>p.MsoNormal { margin: 0 }</style></head><body>"
+            "<![if !supportLists]><p class=MsoNormal>Geachte heer, mevrouw,</p><![endif]>"
+            "<p class=MsoNormal>Sinds twee weken wordt ons afval in de Kastanjelaan niet meer opgehaald. "
+            "De containers staan vol en er lopen ratten rond.</p><p>Met vriendelijke groet,<br>Els de Boer</p>"
+            "<![ </body></html>")
+    return ("From: Els de Boer <els.deboer@example.nl>\r\nTo: klachten@lindendal.example\r\n"
+            "Subject: Afval Kastanjelaan niet opgehaald\r\nDate: Tue, 1 Dec 2026 09:00:00 +0100\r\n"
+            "Message-ID: <kastanjelaan-1@example.nl>\r\nX-Mailer: =?undefined?q?Kantoor_Mail_7=FF?=\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html).encode()
+
+
+def test_a_complaint_with_an_undecodable_header_is_filed_and_acknowledged(run: Run) -> None:
+    run.dovecot.append(run.user, [_complaint_with_a_bad_header()])
+    run.poll()
+    assert run.send() == 1
+    [ack] = run.smtp.sink.messages()
+    assert email.utils.parseaddr(ack["To"])[1] == "els.deboer@example.nl"
+    with run.sessions() as s:
+        message = s.scalars(select(Message)).one()
+        assert message.disposition in {"filed", "review"} and message.attempts <= 1
+        assert message.case is not None and "ratten" in message.text

@@ -72,8 +72,8 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def _page(browser: Any, base_url: str, who: tuple[str, str], width: int = 1280) -> Any:
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="nl-NL")
+def _page(browser: Any, base_url: str, who: tuple[str, str], width: int = 1280, height: int = 900) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="nl-NL")
     page = context.new_page()
     page.on("dialog", lambda dialog: (DIALOGS.append(dialog.message), dialog.dismiss()))
     page.goto(f"{base_url}/login")
@@ -204,10 +204,26 @@ def test_retrain_and_promote_a_model(browser: Any, base_url: str, site: Site) ->
     assert registry.current_version(site.models) == old
 
 
+def _in_view(page: Any, locator: Any) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return bool(box) and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= size["width"] and \
+        box["y"] + box["height"] <= size["height"]
+
+
 def test_the_queue_reads_on_a_phone(browser: Any, base_url: str) -> None:
-    page = _page(browser, base_url, STAFF, width=390)
+    """Cards instead of a wide table: nothing scrolls sideways, and the first case's due date and
+    status are on the screen as it opens (the desktop table: `test_work_through_the_queue…`)."""
+    page = _page(browser, base_url, STAFF, width=390, height=844)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, "the page scrolls sideways on a phone"
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    first = page.locator("tr.queue-row").first
+    first.scroll_into_view_if_needed()
+    due, status = first.locator("td.due"), first.locator("td.status .badge")
+    assert any(month in due.inner_text() for month in ("december", "januari", "februari"))
+    assert _in_view(page, due), due.bounding_box()
+    assert _in_view(page, status), status.bounding_box()
     _shot(page, "queue-phone")
 
 
@@ -271,3 +287,29 @@ def test_a_copied_session_cookie_is_refused_after_logout(browser: Any, base_url:
     assert again.url.startswith(f"{base_url}/login")
     for context in (thief, replay, page.context):
         context.close()
+
+
+def test_shortcuts_choose_topic_and_formality(browser: Any, base_url: str, site: Site) -> None:
+    page = _page(browser, base_url, STAFF)
+    page.goto(f"{base_url}/case/{site.case_id(status='needs_review')}")
+    help_text = page.locator(".hint").inner_text()
+    assert "p/d/m" in help_text and "f/i" in help_text
+    for key, radio in (("m", "#topic-staff"), ("d", "#topic-service"), ("p", "#topic-product"),
+                       ("f", "#formality-formal"), ("i", "#formality-informal"), ("f", "#formality-formal")):
+        page.keyboard.press(key)
+        assert page.locator(radio).is_checked(), key
+
+
+def test_c_after_a_term_change_leads_to_the_corrected_acknowledgement(
+        browser: Any, base_url: str, site: Site) -> None:
+    case_id = site.case_id(kind="complaint", formality="informal", status="open")
+    page = _page(browser, base_url, STAFF)
+    page.goto(f"{base_url}/case/{case_id}")
+    page.keyboard.press("f")  # informal -> formal: 10 working days become 6 weeks
+    page.keyboard.press("c")
+    page.wait_for_url(f"{base_url}/case/{case_id}#send-corrected-ack")
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.id") == "send-corrected-ack"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "staat klaar" in page.content() and page.locator("#send-corrected-ack").count() == 0

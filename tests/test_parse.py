@@ -97,6 +97,23 @@ def test_a_broken_marked_section_does_not_stop_the_html() -> None:
     assert "hallo" in html_to_text("<p>hallo <![ wereld</p>")
 
 
+@pytest.mark.parametrize("charset", ["undefined", "punycode"])
+def test_a_header_in_a_codec_that_is_no_charset_is_kept_raw(charset: str) -> None:
+    """Python knows these codecs, but they raise UnicodeError, not UnicodeDecodeError."""
+    assert decode_header_value(f"=?{charset}?q?Outlook_16=FF?=") == "Outlook 16\xff"
+    raw = (f"From: Els de Boer <els@example.nl>\r\nSubject: Stoep kapot\r\nX-Mailer: =?{charset}?q?Outlook_16=FF?=\r\n"
+           "\r\nDe stoep voor ons huis ligt al maanden open.\r\n").encode()
+    mail = parse(raw)
+    assert dict(mail.headers)["x-mailer"] == "Outlook 16\xff" and mail.sender is not None and "stoep" in mail.text
+
+
+def test_html_that_both_converters_lose_is_read_between_its_tags() -> None:
+    """An unclosed `<![` swallows the rest of the document in inscriptis and in lxml."""
+    html = "<html><head><style>p { color: red }</style></head><body><![ Geachte heer, de stoep ligt open.</body>"
+    text = html_to_text(html)
+    assert "Geachte heer, de stoep ligt open." in text and "color" not in text and "<" not in text
+
+
 def _corpus_texts() -> Iterator[tuple[Path, str]]:
     """The text of every mail on every corpus: the training corpus, all fixtures, the demo mail
     and, where present, the shared real-world corpus."""

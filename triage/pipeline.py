@@ -41,9 +41,10 @@ from triage.domain import (
 from triage.errors import StageError
 from triage.reasons import Code, Reason, reason
 from triage.stages import acknowledge as ack_stage
+from triage.stages.budget import Deadline
 from triage.stages.classify import classify, classify_many
 from triage.stages.forwards import resolve
-from triage.stages.parse import decode_header_value, one_line, parse
+from triage.stages.parse import decode_header_value, one_line, parse, readable_letters
 from triage.stages.screen import bounced_acks, screen
 from triage.stages.thread import CaseFinder, answered, find_thread
 from triage.training.model import Classifier
@@ -61,6 +62,7 @@ class Context:
     find_case: CaseFinder
     max_bytes: int = 25 * 1024 * 1024
     max_text_chars: int = 200_000
+    time_budget: float = 5.0  # seconds per message through parse, forwards, screen and thread
     classifier: Classifier | None = None
     org: Organisation | None = None  # without it no case or acknowledgement is planned (stage tests)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -90,17 +92,38 @@ class _Draft:
     screening: Screening
     thread_notes: tuple[Reason, ...]
     received: datetime
+    held: tuple[Reason, ...] = ()  # why it must go to review whatever the model says
+
+    @property
+    def readable(self) -> bool:
+        return all(r.code != Code.NO_USABLE_TEXT for r in self.held)
 
 
 def _quarantined(stage: str, error: str, raw: bytes) -> Outcome:
     return Outcome(Disposition.QUARANTINED, (reason(Code.STAGE_FAILED, stage=stage),), error=error, peek=peek(raw))
 
 
+def _late(stage: str, deadline: Deadline, ctx: Context) -> Reason | None:
+    """Why the message is read no further: the time budget ran out during `stage`."""
+    return reason(Code.TIME_BUDGET, stage=stage, seconds=ctx.time_budget) if deadline.passed() else None
+
+
+def _unreadable(resolved: Resolved) -> Reason | None:
+    """Why the message cannot be classified: no text a person or the model could read."""
+    letters, readable = readable_letters(f"{resolved.subject}\n{resolved.text}")
+    return None if readable else reason(Code.NO_USABLE_TEXT, letters=letters)
+
+
 def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
-    """Parse, resolve forwards, screen and thread: a final outcome, or a draft to classify."""
+    """Parse, resolve forwards, screen and thread: a final outcome, or a draft to classify. Past
+    the time budget the stages skip what is left to refine and the draft is held for review."""
+    deadline = Deadline.after(ctx.time_budget)
     try:
-        mail: Mail = _stage("parse", parse, raw, max_bytes=ctx.max_bytes, max_text_chars=ctx.max_text_chars)
-        resolved: Resolved = _stage("forwards", resolve, mail, ctx.own)
+        mail: Mail = _stage("parse", parse, raw, max_bytes=ctx.max_bytes, max_text_chars=ctx.max_text_chars,
+                            deadline=deadline)
+        late = _late("parse", deadline, ctx)
+        resolved: Resolved = _stage("forwards", resolve, mail, ctx.own, deadline)
+        late = late or _late("forwards", deadline, ctx)
         screening: Screening = _stage("screen", screen, resolved)
         if screening.machine:
             why = (screening.why,) if screening.why else ()
@@ -111,7 +134,8 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
                            resolved, screening, match)
     except StageError as exc:
         return _quarantined(exc.stage, str(exc), raw)
-    return _Draft(mail, resolved, screening, notes, received)
+    held = tuple(r for r in (late, _unreadable(resolved)) if r)
+    return _Draft(mail, resolved, screening, notes, received, held)
 
 
 def _predict(drafts: list[_Draft], classifier: Classifier) -> list[Prediction | StageError]:
@@ -146,7 +170,13 @@ def _review_reasons(draft: _Draft, prediction: Prediction | None, classifier: Cl
         reasons.append(resolved.why)
     if mail.truncated:
         reasons.append(reason(Code.TOO_LARGE, size=mail.size))
-    return reasons + list(draft.thread_notes)
+    return reasons + list(draft.held) + list(draft.thread_notes)
+
+
+def _may_file(draft: _Draft) -> bool:
+    """Whether the model's being sure is enough: the message was read whole, in time, has text
+    and someone to answer."""
+    return not draft.mail.truncated and not draft.held and draft.resolved.complainant is not None
 
 
 @dataclass
@@ -162,7 +192,7 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _S
     acknowledgement plans when the organisation is known."""
     reasons = _review_reasons(draft, prediction, ctx.classifier)
     doubt = answered(draft.thread_notes) or draft.resolved.needs_review  # a person decides whom to answer
-    sure = prediction is not None and prediction.sure and not draft.mail.truncated and not doubt
+    sure = prediction is not None and prediction.sure and _may_file(draft) and not doubt
     if sure:
         assert prediction is not None
         reasons.insert(0, reason(Code.LABELS, kind=prediction.kind, topic=prediction.topic,
@@ -200,13 +230,14 @@ def process_many(raws: Sequence[bytes], ctx: Context, received: Sequence[datetim
     arrivals = list(received) if received is not None else [ctx.now] * len(raws)
     prepared = [_prepare(raw, at, ctx) for raw, at in zip(raws, arrivals, strict=True)]
     drafts = [p for p in prepared if isinstance(p, _Draft)]
+    readable = [d for d in drafts if d.readable]  # the model is not asked about text it cannot read
     predictions: dict[int, Prediction | StageError] = {}
-    if drafts and ctx.classifier is not None:
+    if readable and ctx.classifier is not None:
         try:
-            predicted = _predict(drafts, ctx.classifier)
+            predicted = _predict(readable, ctx.classifier)
         except StageError as exc:
             predicted = [exc]
-        predictions = {id(d): p for d, p in zip(drafts, predicted, strict=True)}
+        predictions = {id(d): p for d, p in zip(readable, predicted, strict=True)}
     recipients = {d.resolved.complainant.addr[:320] for d in drafts if d.resolved.complainant}
     sent = _Sent(dict(ctx.count_recent(recipients)), ctx.count_hour() if drafts else 0)
     out = []

@@ -29,6 +29,8 @@ class Code(enum.StrEnum):
     TOO_LARGE = "too_large"  # size
     REFERENCE_UNKNOWN = "reference_unknown"  # reference
     REFERENCE_OTHER_SENDER = "reference_other_sender"  # reference, sender
+    NO_USABLE_TEXT = "no_usable_text"  # letters
+    TIME_BUDGET = "time_budget"  # stage, seconds
     # who the complainant is (forwards stage)
     FORWARDED_BY = "forwarded_by"  # address, via
     FORWARD_ORIGINAL_UNKNOWN = "forward_original_unknown"
@@ -78,6 +80,8 @@ _ENGLISH: dict[Code, Any] = {
     Code.TOO_LARGE: "message of {size} bytes is over the size limit; only its head was read",
     Code.REFERENCE_UNKNOWN: "{reference} is not a case of ours",
     Code.REFERENCE_OTHER_SENDER: "names {reference} but {sender} is not its complainant",
+    Code.NO_USABLE_TEXT: "no readable text ({letters} letters); not classified",
+    Code.TIME_BUDGET: "reading took over {seconds:g} s (at {stage}); filed as read so far",
     Code.FORWARDED_BY: "forwarded by {address} ({via})",
     Code.FORWARD_ORIGINAL_UNKNOWN: "forwarded by staff, but the original sender is unknown or ours",
     Code.REPLY_TO: "answer goes to Reply-To {address}",

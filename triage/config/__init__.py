@@ -27,6 +27,9 @@ DEFAULT_CONFIG = "triage.toml"
 class Parsing(_Strict):
     max_message_bytes: Annotated[int, Field(strict=True, ge=1024)] = 25 * 1024 * 1024
     max_text_chars: Annotated[int, Field(strict=True, ge=1000)] = 200_000
+    # Seconds a message may take through parse, forwards, screen and thread; past it, it is filed
+    # as read so far (the whole text, no reply splitting or forward unwrapping) and goes to review.
+    time_budget: Annotated[float, Field(strict=True, gt=0, le=600)] = 5.0
 
 
 class Processing(_Strict):

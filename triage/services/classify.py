@@ -56,7 +56,8 @@ def classify_files(deps: Deps, org_id: str | None, paths: Iterable[Path]) -> lis
         raise ModelError(f"no model in {deps.models}: run `triage train`")
     ctx = Context(own=org.own(), reference_prefix=org.reference_prefix, find_case=_no_case,
                   max_bytes=deps.settings.parsing.max_message_bytes,
-                  max_text_chars=deps.settings.parsing.max_text_chars, classifier=classifier)
+                  max_text_chars=deps.settings.parsing.max_text_chars,
+                  time_budget=deps.settings.parsing.time_budget, classifier=classifier)
     return _classify(list(paths), ctx)
 
 

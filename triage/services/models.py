@@ -4,6 +4,7 @@ models page's figures: each version's card and the share of cases filed without 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,6 +24,16 @@ if TYPE_CHECKING:
     from triage.training.model import Classifier
 
 log = get_logger("triage.worker")
+VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,63}")  # '20261121-003549'; never a path
+
+
+class VersionRefused(ModelError):
+    """A version that cannot be promoted, said without server paths; `why` is `name` (not a
+    version name), `unknown` (no such version) or `unusable` (damaged or made for other versions)."""
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.why = why
 
 
 class CurrentModel:
@@ -64,13 +75,40 @@ def load_current(deps: Deps) -> Classifier | None:
     return registry.load_for_run(deps.models)
 
 
-def promote(deps: Deps, version: str, actor: str) -> None:
-    """Make `version` the one in use (a rollback is the promotion of an older one); it is loaded
-    first, so a damaged or mismatched version is refused before it could run."""
+def _without_paths(exc: ModelError, models: Path) -> str:
+    """The error's one line with the models folder and any other path of the server taken out."""
+    detail = str(exc)
+    for folder in {str(models.resolve()), str(models)}:
+        detail = detail.replace(folder + "/", "").replace(folder, "the models folder")
+    return re.sub(r"(?<![\w.])/[^\s'\";]+", "…", detail)  # whatever absolute path is left
+
+
+def _usable(models: Path, version: str) -> None:
+    """Refuse a version name that is not a plain name, a version that is not there, and one that
+    does not load; the messages name the version, never a folder of the server."""
     from triage.training import registry
 
-    registry.load(deps.models, version)
-    registry.promote(deps.models, version)
+    if not VERSION_NAME.fullmatch(version) or ".." in version:
+        raise VersionRefused("not a model version name (letters, digits, '-', '_' and '.')", "name")
+    if not (models / version / registry.MODEL_FILE).is_file():
+        raise VersionRefused(f"no model version {version}", "unknown")
+    try:
+        registry.load(models, version)
+    except ModelError as exc:
+        raise VersionRefused(_without_paths(exc, models), "unusable") from None
+
+
+def promote(deps: Deps, version: str, actor: str) -> None:
+    """Make `version` the one in use (a rollback is the promotion of an older one); it is loaded
+    first, so a damaged or mismatched version is refused before it could run. A refusal, and a
+    CURRENT that cannot be written (a full disk), raise VersionRefused."""
+    from triage.training import registry
+
+    _usable(deps.models, version)
+    try:
+        registry.promote(deps.models, version)
+    except ModelError as exc:
+        raise VersionRefused(_without_paths(exc, deps.models), "unwritable") from None
     if deps.sessions.kw.get("bind") is not None:  # a models folder without a database: nothing to log in
         with deps.sessions.begin() as session:
             repo.audit(session, "model.promoted", deps.clock(), actor=actor, version=version)
@@ -125,6 +163,33 @@ def auto_share_per_week(arrivals: list[tuple[datetime, bool]]) -> tuple[list[str
         weeks[key][0] += auto
     labels = sorted(weeks)[-26:]
     return labels, [weeks[k][0] / weeks[k][1] if weeks[k][1] else None for k in labels]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per model version, each head's threshold: below it, the model is unsure and a person looks."""
+
+    by_version: dict[str, dict[str, float]]
+    current: str | None
+
+    def of(self, version: str | None) -> dict[str, float]:
+        """The thresholds of the version that classified a case; the current one's if it is gone."""
+        return self.by_version.get(version or "") or self.by_version.get(self.current or "", {})
+
+
+def thresholds(deps: Deps) -> Thresholds:
+    """Every version's thresholds from its card; a card that cannot be read gives none (the page
+    still shows, without red badges for that version)."""
+    from triage.training import registry
+
+    found: dict[str, dict[str, float]] = {}
+    for path in deps.models.glob(f"*/{registry.CARD_FILE}"):
+        try:
+            found[path.parent.name] = {str(h): float(t) for h, t in
+                                       dict(registry.read_card(path).get("thresholds") or {}).items()}
+        except (ModelError, ValueError, TypeError):
+            continue
+    return Thresholds(found, registry.current_version(deps.models))
 
 
 def models_page(deps: Deps) -> ModelsPage:

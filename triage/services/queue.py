@@ -29,15 +29,18 @@ class QueuePage:
 
 
 def queue_page(deps: Deps, filters: Filters, scope: Scope) -> QueuePage:
-    """The queue as a person of `scope` sees it: nothing of other organisations, not even counts."""
+    """The queue as a person of `scope` sees it: nothing of other organisations, not even counts. A
+    page past the last (however large its number) shows the last."""
     with deps.sessions() as session:
-        items = store.queue(session, filters, scope)
         counts = store.counts(session, filters, scope)
         held = acks.held_counts(session)
-    total = counts["status"][filters.status]
+        total = counts["status"][filters.status]
+        pages = max(1, math.ceil(total / store.PER_PAGE))
+        filters.page = min(filters.page, pages)
+        items = store.queue(session, filters, scope)
     organisations = {org.id: org.name for org in deps.settings.organisations.values() if scope.allows(org.id)}
     held = {org: n for org, n in held.items() if org in organisations}
-    return QueuePage(items, total, max(1, math.ceil(total / store.PER_PAGE)), counts, organisations, held)
+    return QueuePage(items, total, pages, counts, organisations, held)
 
 
 def release_held(deps: Deps, organisation: str, user: str, send: bool, scope: Scope) -> int | None:

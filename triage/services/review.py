@@ -64,6 +64,7 @@ class Corrected:
     reference: str
     changed: list[str]  # the heads that changed; none: the labels were confirmed
     due: date | None  # the due date the case has now
+    ack_owed: bool = False  # the sent acknowledgement now states another term: offer a corrected one
 
 
 def _correctable(session: Session, deps: Deps, case_id: int, scope: Scope) -> tuple[Case, Organisation] | None:
@@ -84,7 +85,8 @@ def correct(deps: Deps, case_id: int, user: str, labels: dict[str, str], scope: 
             return None
         case, org = found
         changed = _correct(session, deps, org, case, user, labels)
-        return Corrected(case.reference, changed, case.due_date)
+        owed = offers_corrected_ack(case, store.acknowledgements(session, case.id))
+        return Corrected(case.reference, changed, case.due_date, owed)
 
 
 def offers_corrected_ack(case: Case, rows: list[Acknowledgement]) -> bool:

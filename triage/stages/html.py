@@ -1,8 +1,11 @@
 """HTML to readable text: inscriptis lays it out; where it loses text (markup nested past libxml2's
-256 levels) or gives up, the bare text that lxml's event parser reads takes its place."""
+256 levels) or gives up, the bare text that lxml's event parser reads takes its place, and where
+both lose it (an unclosed `<![` swallows the rest of the document), the text between the tags.
+Broken HTML never stops a message."""
 
 from __future__ import annotations
 
+import html as entities
 import logging
 import re
 
@@ -15,6 +18,10 @@ log = logging.getLogger(__name__)
 _HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_images=False)
 
 
+# inscriptis lays out HTML up to this many characters (its time is linear, but a table of 100 000
+# characters takes it about 1.5 s on a busy core); larger HTML is read by lxml's event parser, as
+# bare text (about 0.5 s per MB).
+LAYOUT_CHARS = 100_000
 _HIDDEN = frozenset({"script", "style", "head", "title", "template", "noscript"})
 _BLOCK = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"})
 
@@ -53,23 +60,41 @@ def _plain_text(html: str) -> str:
     """The bare visible text of `html`, as lxml's event parser reads it."""
     try:
         text = lxml.etree.fromstring(html, lxml.etree.HTMLParser(target=_TextTarget()))
-    except (lxml.etree.LxmlError, ValueError) as exc:
+    except Exception as exc:  # any failure of the parser: the tags are stripped instead
         log.debug("lxml could not read the HTML either (%s)", exc)
-        return ""
-    return text if isinstance(text, str) else ""
+        return _between_tags(html)
+    return text if isinstance(text, str) else _between_tags(html)
+
+
+_TAG = re.compile(r"<[^<>]*>|<!\[(?:CDATA\[)?|\]\]>")
+_HIDDEN_TAG = re.compile(r"<(/?)(" + "|".join(_HIDDEN) + r")\b[^<>]*>", re.IGNORECASE)
+
+
+def _between_tags(html: str) -> str:
+    """The last resort: the text between the tags outside scripts, styles and the head, blank
+    runs folded. Linear: no pattern here scans past the next '<'."""
+    visible, depth, at = [], 0, 0
+    for tag in _HIDDEN_TAG.finditer(html):
+        if not depth:
+            visible.append(html[at:tag.start()])
+        depth = max(depth + (-1 if tag.group(1) else 1), 0)
+        at = tag.end()
+    visible.append("" if depth else html[at:])
+    text = entities.unescape(_TAG.sub(" ", " ".join(visible)))
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 
 def html_to_text(html: str) -> str:
     """Visible text of an HTML document (scripts and styles dropped), laid out by inscriptis.
-    Where it loses text (markup nested past libxml2's 256 levels) or gives up, the bare text
-    that lxml's event parser reads takes its place."""
+    Where it loses text (markup nested past libxml2's 256 levels), gives up or the HTML is over
+    LAYOUT_CHARS, the bare text that lxml's event parser reads takes its place; where both lose
+    it, the text between the tags."""
     try:
-        text = get_text(html, _HTML_CONFIG)
-    except (RecursionError, ValueError, TypeError) as exc:
+        text = get_text(html, _HTML_CONFIG) if len(html) <= LAYOUT_CHARS else ""
+    except Exception as exc:  # RecursionError, ValueError, ... : any failure falls back
         log.debug("inscriptis failed (%s); using the bare text", exc)
         text = ""
     plain = _plain_text(html)
-    return plain if len(text.split()) < len(plain.split()) // 2 else text
-
-
-# Quote headers that mail-parser-reply misses: Dutch "Op … schreef Naam <adres>:" and Apple's
+    best = plain if len(text.split()) < len(plain.split()) // 2 else text
+    bare = _between_tags(html)
+    return bare if len(best.split()) < len(bare.split()) // 2 else best

@@ -17,6 +17,7 @@ import mailparser
 from triage.domain import Address, Mail
 from triage.errors import StageError
 from triage.stages.attachments import walk as attachments_of
+from triage.stages.budget import NEVER, Deadline
 from triage.stages.html import html_to_text
 from triage.stages.replies import split_reply
 
@@ -55,12 +56,26 @@ def decode_header_value(value: object) -> str:
         if isinstance(chunk, bytes):
             try:
                 out.append(chunk.decode(charset or "ascii"))
-            except (LookupError, UnicodeDecodeError):
-                out.append(_bytes_to_text(chunk))
+            except (LookupError, ValueError):  # an unknown charset, or a codec that is no charset
+                out.append(_bytes_to_text(chunk))  # ('undefined', 'punycode' raise UnicodeError)
         else:
             out.append(chunk)
     joined = "".join(out) if all(c for _, c in parts) else " ".join(o.strip() for o in out if o.strip())
     return one_line(joined)
+
+
+MIN_LETTERS = 20  # fewer letters than this in subject and text is nothing to classify or answer
+_LETTER = re.compile(r"[^\W\d_]")
+_VISIBLE = re.compile(r"\S")
+
+
+def readable_letters(text: str) -> tuple[int, bool]:
+    """The letters in `text` (its first 20 000 characters), and whether it is text a person or
+    the model could read: at least MIN_LETTERS letters, and at least half of what is not blank
+    (not binary, replacement characters, markup or symbols)."""
+    head = text[:20_000]
+    letters = len(_LETTER.findall(head))
+    return letters, letters >= MIN_LETTERS and 2 * letters >= len(_VISIBLE.findall(head))
 
 
 def _bytes_to_text(data: bytes) -> str:
@@ -136,8 +151,10 @@ def _text(mp: mailparser.MailParser, max_text_chars: int) -> tuple[str, bool]:
     return clean(text.replace("\r\n", "\n"))[:max_text_chars], html_only
 
 
-def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int = 200_000) -> Mail:
-    """Parse `raw`. Messages over `max_bytes` are parsed from their head only (`truncated`)."""
+def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int = 200_000,
+          deadline: Deadline = NEVER) -> Mail:
+    """Parse `raw`. Messages over `max_bytes` are parsed from their head only (`truncated`); once
+    `deadline` has passed the text is not split into new text, signature and quoted history."""
     truncated = len(raw) > max_bytes
     data = raw[:max_bytes] if truncated else raw
     try:
@@ -147,7 +164,7 @@ def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int 
     if mp.message is None:
         raise StageError("parse", "the message is empty")
     text, html_only = _text(mp, max_text_chars)
-    new_text, signature, quoted = split_reply(text)
+    new_text, signature, quoted = (text.strip(), "", "") if deadline.passed() else split_reply(text)
     froms = mp.from_ if isinstance(mp.from_, list) else []
     references = tuple(_MSGID.findall(one_line(str(mp.references or ""))))
     in_reply_to = next(iter(_MSGID.findall(one_line(str(mp.in_reply_to or "")))), "")

@@ -18,11 +18,12 @@ from triage.domain import CaseStatus, Disposition
 from triage.errors import Invalid
 from triage.store import acks, repo
 from triage.store.models import Acknowledgement, AuditLog, Case, Correction, Message, RawBlob
+from triage.store.owed import corrected_ack_owed
 from triage.store.scope import Scope, case_in, message_in
 
 LABELS = {"kind": ("complaint", "question"), "topic": ("product", "service", "staff"),
           "formality": ("formal", "informal")}
-STATUSES = ("todo", "review", "ack_failed", "quarantined", "machine", "open", "all")
+STATUSES = ("todo", "review", "ack_failed", "ack_owed", "quarantined", "machine", "open", "all")
 PER_PAGE = 50
 _FAILED_ACK = (acks.FAILED, acks.BOUNCED)
 
@@ -72,6 +73,7 @@ class Item:
     labels: dict[str, str | None] = field(default_factory=dict)
     confidences: dict[str, float] = field(default_factory=dict)
     reasons: list[Any] = field(default_factory=list)  # the codes of `reason`, when stored as codes
+    model_version: str | None = None  # the model that classified a case
 
 
 def _ack_failed() -> Any:
@@ -92,6 +94,8 @@ def _case_query(f: Filters, scope: Scope, status: str | None = None) -> Select[A
         q = q.where(Case.status == CaseStatus.NEEDS_REVIEW)
     elif status == "ack_failed":
         q = q.where(_ack_failed())
+    elif status == "ack_owed":
+        q = q.where(corrected_ack_owed())
     elif status == "open":
         q = q.where(Case.status == CaseStatus.OPEN)
     elif status != "all":
@@ -138,7 +142,8 @@ def _case_item(case: Case, failed: set[int]) -> Item:
     status = "ack_failed" if case.id in failed else case.status
     return Item("case", case.id, case.organisation, case.reference, case.subject,
                 case.complainant or "", case.received_at, case.due_date, status, case.review_reason,
-                {h: getattr(case, h) for h in LABELS}, dict(case.confidences or {}), list(case.review_reasons or []))
+                {h: getattr(case, h) for h in LABELS}, dict(case.confidences or {}), list(case.review_reasons or []),
+                case.model_version)
 
 
 def _message_item(msg: Message) -> Item:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from triage.config import Settings
 from triage.services.deps import build, utc_now
 from triage.services.setup import open_sessions
-from triage.web import admin, auth, context, errors, filters, review, security
+from triage.web import admin, auth, context, converters, errors, filters, review, security
 from triage.web.config import configure
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -37,6 +37,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     security.protect(app)
     filters.register(app)
     errors.register(app)
+    converters.register(app)
     for blueprint in (auth.bp, review.bp, admin.bp):
         app.register_blueprint(blueprint)
     return app

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from triage.errors import ModelError
 from triage.services import jobs
 from triage.services import models as model_services
 from triage.services import queue as queues
@@ -76,8 +75,8 @@ def job_json(job_id: int) -> Response:
 def promote(version: str) -> Response:
     try:
         model_services.promote(deps(), version, g.user.name)
-    except ModelError as exc:
-        flash(f"Niet in gebruik genomen: {exc}", "error")
+    except model_services.VersionRefused as exc:
+        flash("Niet in gebruik genomen: " + words.REFUSED_VERSION[exc.why], "error")
         return redirect(url_for("admin.models"))
     flash(f"Model {version} is nu in gebruik; de daemon deelt er vanaf de volgende controle van de mailbox "
           "mee in.", "ok")

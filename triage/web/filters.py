@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from triage.dates import long_date, short_datetime
-from triage.web import words
+from triage.web import history, words
 
 
 def nl_date(value: date | None) -> str:
@@ -22,5 +22,19 @@ def nl_datetime(value: datetime | None) -> str:
     return short_datetime(value)
 
 
+def nl_score(value: float, threshold: float | None = None) -> str:
+    """A model's confidence as a percentage; against its threshold, one that fails never reads as
+    the threshold itself ('72,9%' for 0.7296 against 0.73)."""
+    if threshold is None:
+        return f"{round(value * 100)}%"
+    return words.score_and_threshold(value, threshold)[0]
+
+
+def nl_threshold(value: float, threshold: float) -> str:
+    """The threshold beside `nl_score`: '73,0%' when the score reads '72,9%'."""
+    return words.score_and_threshold(value, threshold)[1]
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(nl_date=nl_date, nl_datetime=nl_datetime, nl_reasons=words.reasons)
+    app.jinja_env.filters.update(nl_date=nl_date, nl_datetime=nl_datetime, nl_reasons=words.reasons,
+                                 nl_score=nl_score, nl_threshold=nl_threshold, nl_actor=history.actor)

@@ -13,8 +13,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from werkzeug.wrappers import Response as WResponse
 
 from triage.errors import Invalid
+from triage.services import models as model_services
 from triage.services import queue as queues
 from triage.services import review as services
+from triage.web import history
 from triage.web.auth import login_required
 from triage.web.context import deps
 from triage.web.filters import nl_date
@@ -22,6 +24,7 @@ from triage.web.filters import nl_date
 bp = Blueprint("review", __name__)
 _PART = re.compile(r"[1-9][0-9]{0,3}(\.[1-9][0-9]{0,3}){0,15}")  # a MIME part path: "2", "2.1.3"
 STATUS_NAMES = [("todo", "Te doen"), ("review", "Te beoordelen"), ("ack_failed", "Bevestiging mislukt"),
+                ("ack_owed", "Correctie te versturen"),
                 ("quarantined", "Quarantaine"), ("machine", "Automatische mail"), ("open", "Ingedeeld"),
                 ("all", "Alles")]
 
@@ -40,7 +43,8 @@ def queue() -> str:
     page = queues.queue_page(deps(), filters, g.user.scope)
     return render_template("web/queue.html", items=page.items, total=page.total, filters=filters, pages=page.pages,
                            counts=page.counts, statuses=STATUS_NAMES, labels=queues.LABELS,
-                           organisations=page.organisations, held=page.held, today=date.today())
+                           organisations=page.organisations, held=page.held, today=date.today(),
+                           thresholds=model_services.thresholds(deps()))
 
 
 @bp.route("/acknowledgements/held/<organisation>", methods=["POST"])
@@ -74,7 +78,8 @@ def case(case_id: int) -> str:
                                        "case", case_id)
     return render_template("web/case.html", view=view, org_name=view.org_name, labels=queues.LABELS,
                            next_url=_item_url(after), prev_url=_item_url(before), can_correct=view.can_correct,
-                           today=date.today())
+                           today=date.today(), thresholds=model_services.thresholds(deps()),
+                           history=history.lines(view.history, view.messages, view.acknowledgements))
 
 
 @bp.route("/case/<int:case_id>/correct", methods=["POST"])
@@ -83,13 +88,17 @@ def correct(case_id: int) -> WResponse:
     labels = {head: request.form.get(head, "") for head in queues.LABELS}
     try:
         done = services.correct(deps(), case_id, g.user.name, labels, g.user.scope)
-    except Invalid as exc:
-        flash(f"Niet opgeslagen: {exc}", "error")
+    except Invalid:
+        flash("Niet opgeslagen: kies bij soort, onderwerp en vorm een van de aangeboden waarden.", "error")
         return redirect(url_for("review.case", case_id=case_id))
     if done is None:
         abort(404)
     flash(f"{done.reference}: " + ("gecorrigeerd" if done.changed else "bevestigd") + f", uiterlijk "
           f"{nl_date(done.due)}.", "ok")
+    if done.ack_owed:  # the complainant was told another term: the corrected acknowledgement comes first
+        flash("De verstuurde bevestiging noemt een andere termijn. Verstuur de gecorrigeerde bevestiging "
+              "(Enter) of ga verder (j).", "ok")
+        return redirect(url_for("review.case", case_id=case_id, _anchor="send-corrected-ack"))
     target = request.form.get("next", "")
     if request.form.get("action") == "confirm" and target.startswith("/") and not target.startswith("//"):
         return redirect(target)
@@ -101,8 +110,8 @@ def correct(case_id: int) -> WResponse:
 def corrected_ack(case_id: int) -> WResponse:
     try:
         queued = services.send_corrected_ack(deps(), case_id, g.user.name, g.user.scope)
-    except Invalid as exc:
-        flash(str(exc), "error")
+    except Invalid:  # the only refusal: the case needs none (any more)
+        flash("Deze zaak heeft geen gecorrigeerde bevestiging nodig.", "error")
         return redirect(url_for("review.case", case_id=case_id))
     if not queued:
         abort(404)
@@ -127,8 +136,8 @@ def message(message_id: int) -> Any:
 def replay(message_id: int) -> WResponse:
     try:
         found = services.replay(deps(), message_id, g.user.name, g.user.scope)
-    except Invalid as exc:
-        flash(str(exc), "error")
+    except Invalid:  # the only refusal: the message is not in quarantine
+        flash("Alleen een bericht in quarantaine kan opnieuw worden verwerkt.", "error")
         return redirect(url_for("review.message", message_id=message_id))
     if not found:
         abort(404)

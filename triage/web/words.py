@@ -3,6 +3,7 @@ labels. Logs and the database keep the stable English codes; only the UI speaks 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -12,17 +13,44 @@ from triage.reasons import Code, Reason, loaded
 HEADS = {"kind": "soort", "topic": "onderwerp", "formality": "vorm"}
 VALUES = {"complaint": "klacht", "question": "vraag", "product": "product", "service": "dienstverlening",
           "staff": "medewerker", "formal": "formeel", "informal": "informeel"}
+DISPOSITIONS = {"filed": "ingedeeld", "review": "te beoordelen", "joined": "toegevoegd aan de zaak",
+                "ignored": "automatische mail", "duplicate": "dubbel ontvangen", "quarantined": "quarantaine"}
 _RULES = {"auto-submitted": "automatisch verstuurd", "x-autoreply": "automatisch antwoord",
           "x-auto-response-suppress": "automatisch bericht", "precedence": "bulkmail", "list": "mailinglijst",
           "dsn": "bezorgbericht", "machine-sender": "afzender is een systeem", "out-of-office": "afwezigheidsmelding"}
 
+REFUSED_VERSION = {"name": "dat is geen geldige versienaam.", "unknown": "die versie bestaat niet.",
+                   "unusable": "die versie kan niet worden geladen (beschadigd, of gemaakt voor een andere "
+                               "versie van het programma). Train opnieuw of herstel de versie.",
+                   "unwritable": "het bestand dat het model in gebruik aanwijst kon niet worden geschreven "
+                                 "(schijf vol?); het model in gebruik blijft."}
 
-def _pct(value: float) -> str:
-    return f"{value:.0%}"
+
+def _pct(value: float, decimals: int = 0) -> str:
+    return f"{value:.{decimals}f}".replace(".", ",") + "%"
+
+
+def score_and_threshold(score: float, threshold: float) -> tuple[str, str]:
+    """A confidence and the threshold it is held to, as percentages that never make a failing
+    score look like a pass: 0.7296 against 0.73 is '72,9%' and '73,0%', not '73%' twice."""
+    shown, needed = round(score * 100), round(threshold * 100)
+    if score >= threshold or shown < needed:
+        return _pct(shown), _pct(needed)
+    for decimals in range(1, 5):
+        scale = 10**decimals
+        low, high = math.floor(score * 100 * scale) / scale, math.ceil(threshold * 100 * scale) / scale
+        if low < high:
+            break
+    return _pct(low, decimals), _pct(high, decimals)
 
 
 def _unsure(p: Mapping[str, Any]) -> str:
-    return "onzeker over " + ", ".join(f"{HEADS.get(h, h)} ({_pct(c)}, nodig {_pct(t)})" for h, c, t in p["heads"])
+    return "onzeker over " + ", ".join(_below(HEADS.get(h, h), c, t) for h, c, t in p["heads"])
+
+
+def _below(head: str, score: float, threshold: float) -> str:
+    shown, needed = score_and_threshold(float(score), float(threshold))
+    return f"{head} ({shown}, nodig {needed})"
 
 
 def _labels(p: Mapping[str, Any]) -> str:
@@ -49,6 +77,8 @@ _DUTCH: dict[Code, str | Callable[[Mapping[str, Any]], str]] = {
     Code.TOO_LARGE: "bericht van {size} bytes is te groot; alleen het begin is gelezen",
     Code.REFERENCE_UNKNOWN: "{reference} is geen zaak van ons",
     Code.REFERENCE_OTHER_SENDER: "reactie op {reference} van een ander adres ({sender})",
+    Code.NO_USABLE_TEXT: "geen leesbare tekst ({letters} letters); niet geclassificeerd",
+    Code.TIME_BUDGET: "lezen duurde langer dan {seconds:g} s (bij {stage}); opgeslagen zoals tot dan gelezen",
     Code.FORWARDED_BY: "doorgestuurd door {address}",
     Code.FORWARD_ORIGINAL_UNKNOWN: "doorgestuurd door een medewerker, maar de oorspronkelijke afzender is onbekend",
     Code.REPLY_TO: "antwoord gaat naar Reply-To {address}",
@@ -102,8 +132,7 @@ def reason(text: str | None) -> str:
     """English reason text of an older row: 'unsure: topic 0.54 < 0.73' → 'onzeker over onderwerp (54%, nodig 73%)'."""
     if not text:
         return ""
-    out = _UNSURE.sub(lambda m: f"{HEADS[m.group(1)]} ({float(m.group(2)):.0%}, nodig {float(m.group(3)):.0%})",
-                      text)
+    out = _UNSURE.sub(lambda m: _below(HEADS[m.group(1)], float(m.group(2)), float(m.group(3))), text)
     out = _LABELS.sub(lambda m: "/".join(VALUES[g] for g in m.groups()), out)
     parts = []
     for part in out.split("; "):

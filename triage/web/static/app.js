@@ -3,13 +3,18 @@
  * Queue page:  j / ArrowDown = next row, k / ArrowUp = previous row, Enter = open the selected row;
  *              clicking a row (outside a link or button) opens it.
  * Case page:   c = confirm the classification, j / k = next / previous case, u = queue,
- *              1 / 2 = kind complaint / question.
+ *              1 / 2 = kind complaint / question, p / d / m = topic product / service / staff,
+ *              f / i = formality formal / informal. After a correction that changed the term the
+ *              page opens at #send-corrected-ack, which focuses that button: Enter sends it.
  * Message page: u = queue.
  * Keys are ignored while typing in a field and when ctrl, alt or meta is held.
  */
 (function () {
   "use strict";
 
+  // Case page: the radio button each label key chooses (1 and 2 choose the kind).
+  const LABEL_KEYS = { p: "topic-product", d: "topic-service", m: "topic-staff", f: "formality-formal",
+    i: "formality-informal" };
   const NON_TEXT_TYPES = new Set(["radio", "checkbox", "button", "submit", "reset", "image", "range", "color", "file"]);
 
   /** True when the key press belongs to a field the user is typing in. */
@@ -208,6 +213,14 @@
         case "2":
           event.preventDefault();
           check("kind-question");
+          break;
+        case "p":
+        case "d":
+        case "m":
+        case "f":
+        case "i":
+          event.preventDefault();
+          check(LABEL_KEYS[event.key]);
           break;
         default:
           break;
