@@ -49,6 +49,9 @@ name = "Bench"
 addresses = ["klachten@bench.example"]
 poll_interval = {poll_interval}
 
+[organisations.bench.acknowledge]
+per_organisation_per_hour = 100000  # the benchmark sends every acknowledgement; none waits for a person
+
 [organisations.bench.mailbox]
 type = "imap"
 host = "127.0.0.1"

@@ -164,6 +164,9 @@ addresses = ["klachten@{org}.example"]
 domains = ["{org}.example"]
 poll_interval = 1
 
+[organisations.{org}.acknowledge]
+per_organisation_per_hour = 100000  # load tests: every acknowledgement goes out, none waits for a person
+
 [organisations.{org}.mailbox]
 {mailbox}""" for org, mailbox in mailboxes.items())
     path = tmp_path / "triage.toml"

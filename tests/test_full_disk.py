@@ -176,9 +176,8 @@ def test_a_full_maildir_is_one_outage_and_the_mail_stays_in_the_inbox(
     assert not any(maildir.glob("new/*")) and len(list(maildir.glob(".*/cur/*"))) == 3
 
 
+@pytest.mark.parametrize("disk", ["tmpfs"], indirect=True)  # the fake disk does not intercept Path.write_text
 def test_a_promotion_on_a_full_disk_keeps_current_and_leaves_no_temporary_file(disk: Disk) -> None:
-    if disk.kind != "tmpfs":
-        pytest.skip("the fake disk does not intercept Path.write_text")
     models = disk.root / "models"
     for version in ("20261101-090000", "20261121-003549"):
         (models / version).mkdir(parents=True)

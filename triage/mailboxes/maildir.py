@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -21,6 +22,17 @@ from triage.errors import ServerError
 from triage.mailboxes.base import Fetched
 
 _SUBDIRS = ("cur", "new", "tmp")
+# A delivered file's name starts with its arrival: seconds, and in the usual forms (Python's mailbox,
+# Dovecot, Courier) ".M" and the microseconds, not zero-padded: "1701.M99..." came before "1701.M100...".
+_ARRIVAL = re.compile(r"(\d+)\.(?:[A-Za-z0-9_]*?M(\d+))?")
+
+
+def arrival_order(name: str) -> tuple[int, int, str]:
+    """Sort key that puts Maildir keys in the order they arrived (unknown forms last, by name)."""
+    match = _ARRIVAL.match(name)
+    if match is None:
+        return (1 << 62, 0, name)
+    return (int(match.group(1)), int(match.group(2) or 0), name)
 
 
 class MaildirBox:
@@ -89,7 +101,7 @@ class MaildirBox:
         return 0  # Maildir keys never change
 
     def uids(self, folder: str) -> list[str]:
-        return sorted(self._files(folder))
+        return sorted(self._files(folder), key=arrival_order)  # first come, first answered
 
     def fetch(self, folder: str, uids: Sequence[str]) -> Iterator[Fetched]:
         files = self._files(folder)
