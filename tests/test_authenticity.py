@@ -86,10 +86,13 @@ DMARC_FAIL = f"{OURS}; dmarc=fail (p=none dis=none) header.from=debrug.example"
         (f"{OURS}; ((broken", DMARC_PASS),  # ours but unreadable: what lies below is not trusted
         ("spf=pass smtp.mailfrom=debrug.example; dkim=pass header.d=debrug.example;"
          "dmarc=pass header.from=debrug.example",),  # Microsoft 365 writes no authserv-id
+        (f"=?us-ascii?q?{OURS}=3B_dmarc=3Dpass_header.from=3Ddebrug.example?=",),  # no server encodes its own
+        ("mx.attacker.example; none", DMARC_PASS),  # another id on top ends the run: ours lie above all others
+        ("spf=pass smtp.mailfrom=debrug.example", DMARC_PASS),  # so does one without an authserv-id
     ],
     ids=["dmarc-fail", "no-header", "foreign-authserv-id", "look-alike-id", "forged-pass-below-ours",
          "dkim-below-failed-dmarc", "dkim-fail-on-top", "dkim-other-domain", "dmarc-without-domain",
-         "unreadable-ours-on-top", "no-authserv-id"],
+         "unreadable-ours-on-top", "no-authserv-id", "rfc2047-encoded", "foreign-on-top", "no-id-on-top"],
 )
 def test_a_forward_from_our_domain_without_our_servers_pass_is_filed_as_it_stands(headers: tuple[str, ...]) -> None:
     mail = _mail(FORGER, headers=headers)
@@ -111,8 +114,12 @@ def test_a_forward_from_our_domain_without_our_servers_pass_is_filed_as_it_stand
         ((f"{OURS}; dkim=pass header.i=@debrug.example header.s=google",), "dkim"),  # Gmail writes header.i only
         ((f"{OURS}; spf=pass smtp.mailfrom=m.dekker@debrug.example", DMARC_PASS), "dmarc"),  # two headers of ours
         ((DMARC_PASS, DMARC_FAIL), "dmarc"),  # what the sender wrote below ours does not count either way
+        ((f"{OURS};\n\tdkim=pass header.d=debrug.example header.s=sel1;\n\tdmarc=pass (p=reject dis=none)\n"
+          "\theader.from=debrug.example",), "dmarc"),  # folded over lines, as servers write it
+        ((DMARC_PASS, "mx.attacker.example; dmarc=fail header.from=debrug.example"), "dmarc"),
     ],
-    ids=["dmarc-pass", "dkim-pass", "dkim-header-i", "dmarc-in-second-header", "ours-on-top-decides"],
+    ids=["dmarc-pass", "dkim-pass", "dkim-header-i", "dmarc-in-second-header", "ours-on-top-decides", "folded",
+         "foreign-below-ours"],
 )
 def test_a_forward_our_server_verified_is_answered_to_the_original_sender(headers: tuple[str, ...], how: str) -> None:
     mail = _mail("Marieke Dekker <m.dekker@debrug.example>", headers=headers)
@@ -230,3 +237,52 @@ def test_a_flood_of_headers_under_our_id_is_cut_short() -> None:
     assert time.perf_counter() - started < 2.0
     long_pass = f"{OURS}; dkim=pass ({'x' * 3000}) header.d=debrug.example"
     assert authenticated(_mail(FORGER, headers=(long_pass,)), OWN) == ""
+
+
+FIXTURES = ROOT / "tests" / "fixtures" / "trust"
+LINDENDAL = OwnAddresses(frozenset({"klachten@lindendal.example"}), frozenset({"lindendal.example"}),
+                         authserv_ids=frozenset({"mx.lindendal.example"}), dmarc_enforced=True,
+                         staff=frozenset({"j.vermeulen@lindendal.example", "a.degroot@lindendal.example"}))
+LINDENDAL_PASS = (b"Authentication-Results: mx.lindendal.example; dkim=pass header.d=lindendal.example;\n"
+                  b"\tdmarc=pass (p=reject dis=none) header.from=lindendal.example\n")
+
+
+@pytest.mark.parametrize("top", [b"", LINDENDAL_PASS], ids=["no-header", "our-servers-pass"])
+@pytest.mark.parametrize("name", ["two-from-addresses.eml", "two-from-fields.eml"])
+def test_a_message_with_several_from_addresses_trusts_nobody_and_waits_for_a_person(name: str, top: bytes) -> None:
+    """`From: colleague, mallory` or two From fields: whose message did DMARC check? Neither the
+    staff list nor our server's verdict vouches for the colleague named first."""
+    mail = parse(top + (FIXTURES / name).read_bytes())
+    assert mail.sender is not None and mail.sender.addr in LINDENDAL.staff and mail.from_count == 2
+    assert authenticated(mail, LINDENDAL) == ""
+    resolved = resolve(mail, LINDENDAL)
+    assert resolved.complainant is None and resolved.forwarded_by is None, "nobody is answered on the forward's word"
+    assert resolved.why == reason(Code.FROM_SEVERAL) and resolved.needs_review
+
+
+@pytest.mark.parametrize("sender", [
+    "Hans Ouwehand <h.ouwehand@kpnmail.example>, Buurman <buurman@gmail.example>",
+    "Bewoners Esdoornflat: h.ouwehand@kpnmail.example, buurman@gmail.example;",  # a group
+])
+def test_a_complaint_from_several_people_at_once_is_filed_for_review_and_answered_to_nobody(sender: str) -> None:
+    sure = replace(registry.load(ROOT / "models"), thresholds={"kind": 0.0, "topic": 0.0, "formality": 0.0})
+    ctx = Context(own=OWN, reference_prefix="KL", find_case=lambda ref: None, classifier=sure)
+    several, alone = process_many([_raw(sender, subject="Lift kapot", body=COMPLAINT),
+                                   _raw("Hans Ouwehand <h.ouwehand@kpnmail.example>", subject="Lift kapot",
+                                        body=COMPLAINT)], ctx)
+    assert several.disposition == Disposition.REVIEW
+    assert reason(Code.NOBODY_TO_ANSWER, cause="from_several") in several.reasons
+    assert alone.disposition == Disposition.FILED and alone.resolved is not None
+    assert alone.resolved.mail.from_count == 1
+
+
+def test_an_rfc2047_encoded_verdict_under_our_id_is_not_our_servers() -> None:
+    """A server writes its verdict as plain text and strips headers whose raw text starts with its
+    id; an encoded header slips past the stripping and is a sender's."""
+    mail = parse((FIXTURES / "encoded-authentication-results.eml").read_bytes())
+    assert mail.header("authentication-results").startswith("=?us-ascii?q?mx.lindendal.example=3B")
+    assert authenticated(mail, LINDENDAL) == ""
+    resolved = resolve(mail, LINDENDAL)
+    assert resolved.complainant is None and resolved.why == reason(Code.FORWARD_UNVERIFIED)
+    assert authenticated(parse(LINDENDAL_PASS + (FIXTURES / "encoded-authentication-results.eml").read_bytes()),
+                         LINDENDAL) == "dmarc", "our server's own verdict on top still counts"

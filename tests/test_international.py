@@ -67,7 +67,7 @@ def test_a_unicode_local_part_goes_out_with_smtputf8_or_fails_with_a_reason(
         tmp_path: Path, sqlite_url: str, dovecot: Dovecot, server: SmtpServer) -> None:
     run = _run(tmp_path, sqlite_url, dovecot, server, JOHN)
     (row,) = run.acks()
-    assert row.recipient == "jöhn@exämple.nl"
+    assert row.recipient == "jöhn@xn--exmple-cua.nl"  # stored in its one form; To: shows the domain as people read it
     if server.options["enable_SMTPUTF8"]:
         assert row.status == "sent"
         ((_mail_from, rcpt_to, raw),) = server.sink.received

@@ -109,3 +109,65 @@ def test_an_outsiders_reply_to_is_not_followed_and_several_wait_for_a_person(run
     several = _case(run, "p.wouters@ziggo.example")
     assert several.status == "needs_review" and several.complainant is None
     assert ["nobody_to_answer", {"cause": "reply_to_several"}] in several.review_reasons
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "trust"
+
+
+def _cases(run: Run) -> dict[str, Case]:
+    """Every case, by the From address of its message."""
+    with run.sessions() as s:
+        found = {m.sender: m.case for m in s.scalars(select(Message)) if m.case is not None}
+        s.expunge_all()
+        return found
+
+
+def test_a_forward_with_several_from_addresses_or_an_encoded_verdict_writes_to_nobody(run: Run) -> None:
+    """`From: <colleague>, <mallory>`, two From fields (the first a listed colleague, DMARC enforced),
+    and a verdict under our id hidden in an RFC 2047 encoded word: none of them is trusted."""
+    run.dovecot.append(run.user, [(FIXTURES / name).read_bytes() for name in (
+        "two-from-addresses.eml", "two-from-fields.eml", "encoded-authentication-results.eml")])
+    run.poll()
+    assert run.send() == 0
+    assert run.smtp.sink.received == [], "nothing goes to the citizens the forwards name"
+    cases = _cases(run)
+    for sender, cause in (("j.vermeulen@lindendal.example", "from_several"),
+                          ("a.degroot@lindendal.example", "from_several"),
+                          ("restitutie@lindendal.example", "forward_unverified")):
+        case = cases[sender]
+        assert case.status == "needs_review" and case.complainant is None and case.forwarded_by is None, sender
+        assert ["nobody_to_answer", {"cause": cause}] in case.review_reasons, sender
+    assert "several From addresses" in cases["j.vermeulen@lindendal.example"].review_reason
+    assert len(run.dovecot.uids(run.user, "Triage/Review")) == 3
+
+
+# P. de Boer's address as a form can spell it: each spelling is one mailbox (UTS 46 maps them).
+SPELLINGS = ["victim@example.nl", "victim@ｅxample.nl", "victim@eｘample.nl", "VICTIM@Example.NL",
+             "victim@example。nl", "victim@ｅｘample.nl", "victim@examｐle.nl", "victim@exampｌe.nl"]
+
+
+def _form(n: int, reply_to: str, sender: str = "Formulier <noreply@formulieren.example>") -> bytes:
+    return (f"From: {sender}\nReply-To: P. de Boer <{reply_to}>\nTo: klachten@lindendal.example\n"
+            f"Subject: Klacht parkeervergunning {n}\nMessage-ID: <rk{n}.{abs(hash(reply_to))}@formulieren.example>\n"
+            "Date: Thu, 03 Dec 2026 10:00:00 +0100\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+            "Content-Transfer-Encoding: 8bit\n\nGeachte heer, mevrouw,\n\nIk wil een klacht indienen over de "
+            "afhandeling van mijn aanvraag voor een parkeervergunning. Ik heb drie keer gebeld en niemand heeft "
+            "mij teruggebeld.\n\nMet vriendelijke groet,\nP. de Boer\n").encode()
+
+
+def test_full_width_spellings_of_one_address_share_its_daily_limit_and_ours_stay_ours(run: Run) -> None:
+    """Eight form messages whose Reply-To spells one address eight ways get the limit's three
+    acknowledgements, not eight; mail from our own address in full-width letters is not answered."""
+    ours = ("From: Klachtenloket <klachten@ｌindendal.example>\nTo: klachten@lindendal.example\n"
+            "Subject: Lantaarnpaal Dorpsstraat kapot\nMessage-ID: <own.1@lindendal.example>\n"
+            "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+            "Beste collega's,\n\nDe lantaarnpaal voor Dorpsstraat 12 brandt al twee weken niet.\n\nGroet\n").encode()
+    run.dovecot.append(run.user, [_form(n, addr) for n, addr in enumerate(SPELLINGS)] + [ours])
+    run.poll()
+    assert run.send() == 3
+    assert [to for _f, to, _raw in run.smtp.sink.received] == [["victim@example.nl"]] * 3
+    rows = run.acks()
+    assert {r.recipient for r in rows if r.status != "suppressed"} == {"victim@example.nl"}
+    limited = [r for r in rows if r.status == "suppressed" and r.recipient == "victim@example.nl"]
+    assert len(limited) == 5 and all("already 3 acknowledgements to victim@example.nl" in r.reason for r in limited)
+    assert _cases(run)["klachten@lindendal.example"].complainant is None, "our own address, however spelled"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from triage.idn import canonical, canonical_domain
 from triage.reasons import Code, Reason, english, text
 
 if TYPE_CHECKING:  # the acknowledgement stage's own values travel in the outcome, unread by the store
@@ -51,8 +52,11 @@ COUNTED_ACKS = (AckStatus.PENDING, AckStatus.SENDING, AckStatus.SENT)  # what th
 
 @dataclass(frozen=True)
 class Address:
-    addr: str  # lower-cased e-mail address
+    addr: str  # in its one form (`triage.idn.canonical`: lower case, the domain as A-labels), however given
     name: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "addr", canonical(self.addr))
 
     def __str__(self) -> str:
         return f"{self.name} <{self.addr}>" if self.name else self.addr
@@ -88,7 +92,8 @@ class Attachment:
 @dataclass(frozen=True)
 class Mail:
     """One parsed message. `text` is the whole readable body; `new_text` drops quoted history
-    and signature; `headers` keeps every header (lower-cased name, decoded value) in order."""
+    and signature; `headers` keeps every header (lower-cased name, decoded value; Authentication-Results
+    raw, unfolded) in order."""
 
     message_id: str
     subject: str
@@ -112,6 +117,7 @@ class Mail:
     defects: tuple[str, ...] = ()
     rfc822_parts: tuple[bytes, ...] = ()  # attached message/rfc822 parts, raw
     reply_to_all: tuple[Address, ...] = ()  # the addresses of every Reply-To field (`reply_to`: the first, named)
+    from_count: int = 1  # mailboxes in From (From fields, when several): `sender` speaks for it only when 1
 
     def header(self, name: str) -> str:
         """The first value of header `name` (case-insensitive), or ''."""
@@ -134,7 +140,7 @@ class Forward:
     via: str  # "outlook", "gmail", "apple", "thunderbird", "rfc822", ...
 
 
-_DOUBTFUL = frozenset({Code.FORWARD_UNVERIFIED, Code.REPLY_TO_UNVERIFIED, Code.REPLY_TO_SEVERAL})
+_DOUBTFUL = frozenset({Code.FORWARD_UNVERIFIED, Code.REPLY_TO_UNVERIFIED, Code.REPLY_TO_SEVERAL, Code.FROM_SEVERAL})
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ class Resolved:
 
     @property
     def needs_review(self) -> bool:
-        """Whom to answer is in doubt (an unverified forward or Reply-To, several Reply-To
+        """Whom to answer is in doubt (an unverified forward or Reply-To, several Reply-To or From
         addresses): a person must look, however sure the classifier is."""
         return self.why is not None and self.why.code in _DOUBTFUL
 
@@ -305,8 +311,14 @@ class OwnAddresses:
     staff: frozenset[str] = frozenset()  # exact addresses trusted without them when `dmarc_enforced`
     dmarc_enforced: bool = False  # the receiving server rejects mail from our domains that fails DMARC
 
+    def __post_init__(self) -> None:  # the one form of every address and domain, however configured
+        object.__setattr__(self, "addresses", frozenset(map(canonical, self.addresses)))
+        object.__setattr__(self, "domains", frozenset(map(canonical_domain, self.domains)))
+        object.__setattr__(self, "staff", frozenset(map(canonical, self.staff)))
+
     def is_own(self, addr: str) -> bool:
-        addr = addr.lower()
+        """One of ours, however it is spelled (full-width letters, U-labels or A-labels, case)."""
+        addr = canonical(addr)
         domain = addr.rpartition("@")[2]
         return addr in self.addresses or any(domain == d or domain.endswith("." + d) for d in self.domains)
 
@@ -330,7 +342,7 @@ def rate_key(addr: str) -> str:
     """What the per-recipient rate limit counts: the address without its +tag (`jan+klacht@x` is
     `jan@x`), and for a machine-looking local part the whole domain (`*@vendor.example`): a
     ticket system answering from `ticket-123@`, `support+123@` counts as one recipient."""
-    local, _, domain = addr.lower().rpartition("@")
+    local, _, domain = canonical(addr).rpartition("@")
     local = local.split("+", 1)[0]
     if not local or _MACHINE_LOCAL.fullmatch(local):
         return f"*@{domain}"

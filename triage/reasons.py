@@ -42,6 +42,7 @@ class Code(enum.StrEnum):
     REPLY_TO_UNVERIFIED = "reply_to_unverified"  # Reply-To of an unverified sender of our own domain
     REPLY_TO_IGNORED = "reply_to_ignored"  # address: an outsider's Reply-To, not followed
     REPLY_TO_SEVERAL = "reply_to_several"  # nobody is answered
+    FROM_SEVERAL = "from_several"  # several From mailboxes or fields: nobody is trusted or answered
     # why no acknowledgement goes out
     ACKS_OFF = "acks_off"
     NO_RECIPIENT = "no_recipient"
@@ -92,6 +93,7 @@ _ENGLISH: dict[Code, Any] = {
     Code.REPLY_TO_UNVERIFIED: "Reply-To not followed: the sender of our own domain is not verified",
     Code.REPLY_TO_IGNORED: "Reply-To {address} not followed: the sender is neither a form nor verified",
     Code.REPLY_TO_SEVERAL: "several Reply-To addresses",
+    Code.FROM_SEVERAL: "several From addresses (or From fields): no sender is trusted",
     Code.ACKS_OFF: "acknowledgements are switched off for this organisation",
     Code.NO_RECIPIENT: "nobody to answer",
     Code.UNDELIVERABLE: lambda p: f"{p['address'][:80]!r} is not an address we can deliver to",

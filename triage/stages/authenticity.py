@@ -4,9 +4,12 @@ A message may only speak for the organisation (a staff forward unwrapped to its 
 Reply-To followed) when the receiving server's `Authentication-Results` (RFC 8601), written under
 one of the organisation's configured authserv-ids, says DMARC or DKIM passed for the sender's own
 domain, one of the organisation's domains exactly; or when the sender is one of the configured
-staff addresses and the organisation has declared that its server enforces DMARC. `authres` parses
-the headers. The receiving server prepends its headers, so ours are the topmost ones with our
-authserv-id; an attacker can only add his own below them.
+staff addresses and the organisation has declared that its server enforces DMARC; and only when the
+message has exactly one From field with exactly one mailbox (what DMARC checked). `authres` parses
+the headers. The receiving server prepends its headers and strips the ones that claim its authserv-id
+(matching the raw text: RFC 8601 values are never RFC 2047-encoded, so an encoded one is not ours), so
+ours are the unbroken run of Authentication-Results at the top, each with our authserv-id; an
+attacker can only add his own below them, and the first header of another id ends the run.
 """
 
 from __future__ import annotations
@@ -25,16 +28,17 @@ _MAX_HEADERS, _MAX_LENGTH = 8, 3000
 
 
 def _our_headers(mail: Mail, authserv_ids: frozenset[str]) -> Iterator[list[Any]]:
-    """The results of each Authentication-Results header with one of our authserv-ids, topmost
-    first. One of ours that cannot be read ends the list: what lies below it is not trusted. A
-    server writes a few short ones; more, or longer, are a sender's and not worth parsing."""
+    """The results of each Authentication-Results header in the run of ours at the top, topmost
+    first (raw values: see `parse`). A header of another id (another server's verdict, a sender's
+    claim, an encoded word) ends the run, and so does one of ours that cannot be read: what lies
+    below is not trusted. A server writes a few short ones; more, or longer, are a sender's."""
     seen = 0
     for name, value in mail.headers:
         if name != "authentication-results":
             continue
         found = _AUTHSERV_ID.match(value)
         if not found or found.group(1).lower() not in authserv_ids:
-            continue  # another server's verdict (or the sender's own claim): not ours to trust
+            return
         seen += 1
         if seen > _MAX_HEADERS or len(value) > _MAX_LENGTH:
             return
@@ -68,7 +72,7 @@ def authenticated(mail: Mail, own: OwnAddresses) -> str:
     '' when it was not. A DMARC verdict of our server decides alone when there is one: a failed
     DMARC is rescued neither by a DKIM pass written further down nor by the staff list."""
     sender = mail.sender
-    if sender is None:
+    if sender is None or mail.from_count != 1:  # DMARC checks one From mailbox; with more, which one?
         return ""
     domain = sender.addr.rpartition("@")[2]
     ours = domain in own.domains  # exactly: a sub-domain is not ours unless it is listed

@@ -16,6 +16,7 @@ from datetime import datetime
 import dateparser
 
 from triage.domain import Address, Forward, Mail, OwnAddresses, Resolved
+from triage.idn import canonical
 from triage.reasons import Code, reason
 from triage.stages.authenticity import authenticated
 from triage.stages.budget import NEVER, Deadline
@@ -72,10 +73,10 @@ def parse_address(value: str) -> Address | None:
     found = _EMAIL.findall(value)
     if not found:
         return None
-    addr = found[-1].lower()
+    addr = canonical(found[-1])  # as Address has it: the name is compared with it
     name = re.sub(r"[<\[(]?\s*(?:mailto:)?" + re.escape(found[-1]) + r"\s*[>\])]?", " ", value, flags=re.I)
     name = one_line(name).strip("\"' ,;")
-    if name.lower() == addr:
+    if canonical(name) == addr:
         name = ""
     return Address(addr=addr, name=name)
 
@@ -187,8 +188,11 @@ def resolve(mail: Mail, own: OwnAddresses, deadline: Deadline = NEVER) -> Resolv
     Once `deadline` has passed no forward is looked for."""
     sender = mail.sender
     forward = find_attached_forward(mail, deadline) or (None if deadline.passed() else find_inline_forward(mail))
-    verified = bool(sender) and bool(authenticated(mail, own))
-    if sender and own.is_own(sender.addr) and forward:
+    if sender is None or mail.from_count != 1:  # several From mailboxes: whose is it? none is trusted
+        why = Code.NO_SENDER if sender is None else Code.FROM_SEVERAL
+        return Resolved(mail, None, forward=forward, why=reason(why))
+    verified = bool(authenticated(mail, own))
+    if own.is_own(sender.addr) and forward:
         if not verified:  # filed as it stands, sent by the forwarder (ours: nobody to answer)
             return Resolved(mail, None, forward=forward, why=reason(Code.FORWARD_UNVERIFIED))
         original = forward.sender
@@ -197,8 +201,6 @@ def resolve(mail: Mail, own: OwnAddresses, deadline: Deadline = NEVER) -> Resolv
                             why=reason(Code.FORWARDED_BY, address=sender.addr, via=forward.via))
         return Resolved(mail, None, forwarded_by=sender, forward=forward,
                         why=reason(Code.FORWARD_ORIGINAL_UNKNOWN))
-    if sender is None:
-        return Resolved(mail, None, forward=forward, why=reason(Code.NO_SENDER))
     by_reply_to = _reply_to(mail, sender, own, verified, forward)
     if by_reply_to is not None:
         return by_reply_to

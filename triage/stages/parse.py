@@ -91,7 +91,7 @@ def _address(pair: tuple[str, str] | None) -> Address | None:
     if not pair:
         return None
     name, addr = pair
-    addr = one_line(addr).strip("<> ").lower()
+    addr = one_line(addr).strip("<> ")
     if "@" not in addr:
         return None
     return Address(addr=addr, name=one_line(name).strip("\"' "))
@@ -126,11 +126,27 @@ def _rfc822_parts(mp: mailparser.MailParser) -> tuple[bytes, ...]:
     return tuple(parts)
 
 
+_RAW_HEADERS = frozenset({"authentication-results"})  # RFC 8601: never encoded; matched as the server wrote it
+
+
 def _headers(mp: mailparser.MailParser) -> tuple[tuple[str, str], ...]:
     out = []
-    for name, value in mp.message.items()[:500]:
-        out.append((str(name).strip().lower(), decode_header_value(value)[:4000]))
+    for (name, value), (_, raw) in zip(mp.message.items()[:500], mp.message.raw_items(), strict=False):
+        key = str(name).strip().lower()
+        out.append((key, (one_line(str(raw)) if key in _RAW_HEADERS else decode_header_value(value))[:4000]))
     return tuple(out)
+
+
+def _raw_values(mp: mailparser.MailParser, name: str) -> list[str]:
+    """Every field `name` as written (not RFC 2047-decoded), 8-bit bytes read as text."""
+    values = [str(v) for k, v in mp.message.raw_items() if str(k).strip().lower() == name]
+    return [_bytes_to_text(v.encode("utf-8", "surrogateescape")) if _SURROGATE.search(v) else v for v in values]
+
+
+def _from_count(mp: mailparser.MailParser, froms: list[tuple[str, str]]) -> int:
+    """The mailboxes of the From field; the number of From fields when there are several."""
+    fields = len(_raw_values(mp, "from"))
+    return len(froms) if fields == 1 else fields
 
 
 def _message(data: bytes) -> email.message.Message:
@@ -173,8 +189,9 @@ def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int 
         message_id=one_line(str(mp.message_id or "")),
         subject=decode_header_value(mp.message.get("subject", "")),
         sender=_address(froms[0]) if froms else None,
+        from_count=_from_count(mp, froms),
         reply_to=next(iter(_addresses(mp.reply_to)), None),
-        reply_to_all=_addresses(email.utils.getaddresses([str(v) for v in mp.message.get_all("reply-to", [])])),
+        reply_to_all=_addresses(email.utils.getaddresses(_raw_values(mp, "reply-to"))),
         to=_addresses(mp.to),
         cc=_addresses(mp.cc),
         date=_date(mp),

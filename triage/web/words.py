@@ -89,6 +89,7 @@ _DUTCH: dict[Code, str | Callable[[Mapping[str, Any]], str]] = {
     Code.REPLY_TO_UNVERIFIED: "Reply-To niet gevolgd: afzender van ons eigen domein niet geverifieerd",
     Code.REPLY_TO_IGNORED: "Reply-To {address} niet gevolgd: afzender is geen formulier en niet geverifieerd",
     Code.REPLY_TO_SEVERAL: "meerdere Reply-To-adressen",
+    Code.FROM_SEVERAL: "meerdere afzenders in From: geen afzender vertrouwd",
     Code.ACKS_OFF: "ontvangstbevestigingen staan uit voor deze organisatie",
     Code.NO_RECIPIENT: "niemand om te antwoorden",
     Code.UNDELIVERABLE: "{address} is geen adres waar we kunnen bezorgen",
