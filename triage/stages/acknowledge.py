@@ -146,17 +146,27 @@ def decide(org: Organisation, resolved: Resolved, prediction: Prediction | None,
         why = reason(Code.REPLY_TO_OUR_MAIL, reference=answers)
     else:
         why = suppressed(recipient, org.own(), received, now, org.acknowledge, recent)
-    letter = None
-    if recipient is not None:
-        forwarded = resolved.forwarded_by is not None
-        letter = Letter(reference="", recipient=recipient, subject=resolved.subject, received=received,
-                        original_message_id="" if forwarded else resolved.mail.message_id,
-                        original_references=() if forwarded else resolved.mail.references,
-                        forwarded_by_staff=forwarded)
+    letter = _letter(resolved, received)
     limit = org.acknowledge.per_organisation_per_hour
     held = reason(Code.HELD, count=this_hour, limit=limit) if why is None and this_hour >= limit else None
     return AckPlan(template=f"{p.language}/{p.template}", due=p.due, recipient=recipient, suppressed=why,
                    plan=p, letter=letter, held=held)
+
+
+def _letter(resolved: Resolved, received: datetime) -> Letter | None:
+    """The letter to the complainant, if there is one. When Reply-To names the recipient (a website
+    form, or anyone who claims to be one) the subject and name were written by whoever filled it in,
+    not by the recipient: our letter repeats neither."""
+    recipient = resolved.complainant
+    if recipient is None:
+        return None
+    forwarded = resolved.forwarded_by is not None
+    form = resolved.why is not None and resolved.why.code == Code.REPLY_TO
+    return Letter(reference="", recipient=replace(recipient, name="") if form else recipient,
+                  subject="" if form else resolved.subject, received=received,
+                  original_message_id="" if forwarded else resolved.mail.message_id,
+                  original_references=() if forwarded else resolved.mail.references,
+                  forwarded_by_staff=forwarded)
 
 
 def render(org: Organisation, ack: AckPlan, reference: str, now: datetime, nonce: int = 0) -> Rendered:
