@@ -38,17 +38,17 @@ def test_a_pitch_in_the_name_and_subject_is_not_repeated_in_the_acknowledgement(
 # A "form service" (any no-reply sender) whose Reply-To is the victim: the pitch is in the Reply-To
 # name and in a subject with an en dash in the number and a Lisu letter for the dot (issue 12, F3).
 PITCH_VIA_FORM = (
-    "From: Formulier <noreply@forms-restitutie.example>\r\n"
-    "Reply-To: Uw Restitutie Staat Klaar Bel Direct Onze Klantenservice\r\n <slachtoffer@derden.example>\r\n"
-    "To: klachten@lindendal.example\r\n"
-    "Subject: Klacht parkeervergunning: restitutie 450 euro klaar, bel \r\n"
-    " =?utf-8?q?0900=E2=80=931234567?= of zie =?utf-8?q?lindendal-restitutie?=\r\n =?utf-8?q?=EA=93=B8nl?=\r\n"
-    "Message-ID: <179630458447.30224.871202@forms-restitutie.example>\r\n"
-    "Date: Thu, 03 Dec 2026 10:00:00 +0100\r\n"
-    "Content-Type: text/plain; charset=utf-8\r\nMIME-Version: 1.0\r\n\r\n"
-    "Geachte heer, mevrouw,\r\n\r\nIk wil een klacht indienen over de afhandeling van mijn aanvraag voor een "
-    "parkeervergunning. Ik heb drie keer gebeld en niemand heeft mij teruggebeld. Ik verwacht binnen twee "
-    "weken een reactie.\r\n\r\nMet vriendelijke groet,\r\nP. de Boer\r\n").encode()
+    b"From: Formulier <noreply@forms-restitutie.example>\r\n"
+    b"Reply-To: Uw Restitutie Staat Klaar Bel Direct Onze Klantenservice\r\n <slachtoffer@derden.example>\r\n"
+    b"To: klachten@lindendal.example\r\n"
+    b"Subject: Klacht parkeervergunning: restitutie 450 euro klaar, bel \r\n"
+    b" =?utf-8?q?0900=E2=80=931234567?= of zie =?utf-8?q?lindendal-restitutie?=\r\n =?utf-8?q?=EA=93=B8nl?=\r\n"
+    b"Message-ID: <179630458447.30224.871202@forms-restitutie.example>\r\n"
+    b"Date: Thu, 03 Dec 2026 10:00:00 +0100\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\nMIME-Version: 1.0\r\n\r\n"
+    b"Geachte heer, mevrouw,\r\n\r\nIk wil een klacht indienen over de afhandeling van mijn aanvraag voor een "
+    b"parkeervergunning. Ik heb drie keer gebeld en niemand heeft mij teruggebeld. Ik verwacht binnen twee "
+    b"weken een reactie.\r\n\r\nMet vriendelijke groet,\r\nP. de Boer\r\n")
 
 
 def test_a_letter_to_a_reply_to_address_repeats_neither_its_name_nor_the_subject(run: Run) -> None:
@@ -62,6 +62,7 @@ def test_a_letter_to_a_reply_to_address_repeats_neither_its_name_nor_the_subject
     for part in (text, str(ack["Subject"])):  # the HTML has its colours in hex
         assert not re.search(r"\d(?:\D{0,3}\d){4}", re.sub(r"KL-2026-\d{6}|20\d\d", "", part)), part[:300]
     for part in (text, html, str(ack["Subject"]), str(ack["To"])):
-        for bait in ("0900", "1234567", "restitutie", "Restitutie", "Klantenservice", "Geachte Uw", "450 euro", "ꓸnl", "parkeervergunning"):
+        for bait in ("0900", "1234567", "restitutie", "Restitutie", "Klantenservice", "Geachte Uw", "450 euro", "ꓸnl",
+                     "parkeervergunning"):
             assert bait not in part, (bait, part[:300])
     assert "Geachte heer/mevrouw," in text and "Geachte heer/mevrouw," in html

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from triage.domain import Address, Resolved, ThreadMatch, ack_message_id
 from triage.reasons import text
 from triage.stages.parse import parse
@@ -54,3 +56,23 @@ def test_unknown_reference_and_other_prefix() -> None:
 def test_lowercase_reference_is_found_once() -> None:
     found = references(_resolved("kl-2026-000042 / KL-2026-000042"), "KL")
     assert found == [("KL-2026-000042", "subject")]
+
+
+OURS = "<ack.KL-2026-000042.0@lindendal.example>"
+
+
+@pytest.mark.parametrize("headers", [
+    f"In-Reply-To: {OURS.lower()}", f"In-Reply-To: {OURS.upper()}", f"In-Reply-To: {OURS.strip('<>')}",
+    f"References: <12@helpdesk.example> {OURS.strip('<>')}", f"References: <12@helpdesk.example> (ons) {OURS}",
+    'References: <"ack.KL-2026-000042.0"@lindendal.example>',
+    "References: <ack.KL-2026-000042.0@\r\n lindendal.example>", f'In-Reply-To: Uw bericht van 3 december "{OURS}"',
+    "References: " + " ".join(f"<r{i}@x>" for i in range(40)) + f" {OURS}",
+    f"References: =?us-ascii?q?{OURS.replace('<', '=3C').replace('>', '=3E')}?=",
+])
+def test_our_acknowledgement_is_found_however_a_ticket_system_passes_its_id_on(headers: str) -> None:
+    raw = (f"{headers}\r\nFrom: Helpdesk <issue-12@helpdesk.example>\r\n"
+           "Subject: [ISSUE-12] Uw bericht is ontvangen\r\n\r\nWij hebben uw bericht ontvangen.\r\n").encode()
+    mail = parse(raw)
+    assert references(Resolved(mail, mail.sender), "KL") == [("KL-2026-000042", "in-reply-to")]
+    match, note = thread(Resolved(mail, mail.sender), "KL", CASES.get)
+    assert match is None and "issue-12@helpdesk.example is not its complainant" in note

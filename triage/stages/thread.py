@@ -6,22 +6,30 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from triage.domain import Resolved, ThreadMatch
+from triage.domain import Mail, Resolved, ThreadMatch
 from triage.reasons import Code, Reason, reason
 
 # (case id, complainant address) for a reference, or None when there is no such case.
 CaseFinder = Callable[[str], tuple[int, str | None] | None]
-_ACK_ID = re.compile(r"<ack\.([A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,})\.[^@>\s]*@[^>\s]+>")
+# Our acknowledgement's Message-ID, `<ack.KL-2026-000042.0@lindendal.example>`, as a ticket system
+# may pass it on: in any case, without angle brackets, its local part quoted, folded, amid text. Any
+# domain: naming our reference this way makes a message a reply to us, which is never acknowledged.
+_ACK_ID = re.compile(r"ack\.([A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,})\.\d{1,9}@[A-Z0-9]", re.IGNORECASE)
+
+
+def _ack_references(mail: Mail) -> list[str]:
+    """The references of ours in In-Reply-To, then in References from the newest, without repeats
+    (blanks and quotes are taken out first: a fold or a quoted local part does not hide one)."""
+    def found(*values: str) -> list[str]:
+        return [m.upper() for m in _ACK_ID.findall(re.sub(r'[\s"]', "", " ".join(values)))]
+    in_reply_to = found(mail.header("in-reply-to"), mail.in_reply_to)
+    return in_reply_to + list(reversed(found(mail.header("references"), *mail.references)))
 
 
 def references(resolved: Resolved, prefix: str) -> list[tuple[str, str]]:
     """Candidate (reference, how) pairs, most reliable first, without repeats."""
     mail = resolved.mail
-    found: list[tuple[str, str]] = []
-    for msgid in (mail.in_reply_to, *reversed(mail.references)):
-        match = _ACK_ID.fullmatch(msgid) if msgid else None
-        if match:
-            found.append((match.group(1), "in-reply-to"))
+    found = [(ref, "in-reply-to") for ref in _ack_references(mail)]
     pattern = re.compile(rf"(?<![A-Z0-9-]){re.escape(prefix)}-\d{{4}}-\d{{6,}}(?!\d)")
     found += [(m, "subject") for m in pattern.findall(mail.subject.upper())]
     unique: dict[str, str] = {}
