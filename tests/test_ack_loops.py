@@ -89,3 +89,63 @@ def test_a_reply_naming_an_unknown_reference_of_ours_is_reviewed_not_acknowledge
     (row,) = run.acks()
     assert row.status == "suppressed" and row.reasons[0] == ["reply_to_our_mail", {"reference": "KL-2026-999999"}]
     assert row.case.status == "needs_review"
+
+
+ISSUES = "support-desk.example"  # answers from issue-<n>@, a local part that does not look like a machine's
+
+
+def _issue_mail(n: int, in_reply_to: str = "", subject: str = "") -> bytes:
+    head = (f"From: Support Desk <issue-{n}@{ISSUES}>\r\nTo: klachten@lindendal.example\r\n"
+            f"Subject: {subject or f'[ISSUE-{n}] Uw bericht is ontvangen'}\r\n"
+            f"Message-ID: <m{n}.{n * 7919}@{ISSUES}>\r\nDate: Thu, 03 Dec 2026 10:{n:02d}:00 +0100\r\n")
+    if in_reply_to:
+        head += f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n"
+    return (head + "Content-Type: text/plain; charset=utf-8\r\n\r\nBeste klant,\r\n\r\nWij hebben uw bericht "
+            f"ontvangen en geregistreerd onder nummer ISSUE-{n}. Een medewerker neemt zo snel mogelijk contact met "
+            "u op over uw klacht.\r\n\r\nMet vriendelijke groet,\r\nSupport Desk\r\n").encode()
+
+
+def _first_complaint(run: Run) -> None:
+    run.dovecot.append(run.user, [_issue_mail(1, subject="Klacht over de afvalinzameling in de Kastanjelaan")
+                                  .replace(b"Beste klant,\r\n\r\nWij hebben uw bericht ontvangen en geregistreerd",
+                                           b"Geachte heer, mevrouw,\r\n\r\nDe container in onze straat is al drie "
+                                           b"weken niet geleegd en het stinkt. Ik heb het gemeld")])
+    run.poll()
+    assert run.send() == 1
+
+
+@pytest.mark.parametrize("style", ["lower", "nobrackets", "upper-in-references"])
+def test_a_helpdesk_that_rewrites_our_message_id_gets_only_the_first_acknowledgement(run: Run, style: str) -> None:
+    _first_complaint(run)
+    n, answered = 1, set[str]()
+    for _ in range(4):  # each round it answers every acknowledgement it has not answered yet, else the last
+        acks = run.smtp.sink.messages()
+        fresh = [a for a in acks if a["Message-ID"] not in answered] or acks[-1:]
+        answered |= {a["Message-ID"] for a in fresh}
+        for ack in fresh:
+            n += 1
+            ours = str(ack["Message-ID"]).strip()
+            irt = {"lower": ours.lower(), "nobrackets": ours.strip("<>")}.get(style, "")
+            mail = _issue_mail(n, irt)
+            if style == "upper-in-references":
+                extra = f"References: <x{n}@{ISSUES}> {ours.upper().strip('<>')}\r\nDate:"
+                mail = mail.replace(b"Date:", extra.encode())
+            run.dovecot.append(run.user, [mail])
+        run.poll()
+        run.send()
+    assert len(run.smtp.sink.received) == 1, [m["To"] for m in run.smtp.sink.messages()]
+
+
+def test_a_domain_that_answered_our_mail_from_another_address_is_counted_as_one_recipient(run: Run) -> None:
+    _first_complaint(run)
+    (ack,) = run.smtp.sink.messages()
+    run.dovecot.append(run.user, [_issue_mail(2, str(ack["Message-ID"]).lower())])
+    run.poll()
+    assert run.send() == 0
+    # then new tickets, each from its own address and threaded on nothing: one domain, one rate limit
+    run.dovecot.append(run.user, [_issue_mail(n, subject=f"[ISSUE-{n}] Nieuwe melding ontvangen") for n in range(3, 9)])
+    run.poll()
+    run.send()
+    assert len(run.smtp.sink.received) == 3, [m["To"] for m in run.smtp.sink.messages()]  # per_recipient_per_day
+    limited = [r for r in run.acks() if r.reasons and r.reasons[0][0] == "rate_limited"]
+    assert len(limited) == 4

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -338,12 +339,14 @@ _MACHINE_LOCAL = re.compile(
     re.IGNORECASE)
 
 
-def rate_key(addr: str) -> str:
+def rate_key(addr: str, machine_domains: Collection[str] = ()) -> str:
     """What the per-recipient rate limit counts: the address without its +tag (`jan+klacht@x` is
     `jan@x`), and for a machine-looking local part the whole domain (`*@vendor.example`): a
-    ticket system answering from `ticket-123@`, `support+123@` counts as one recipient."""
+    ticket system answering from `ticket-123@`, `support+123@` counts as one recipient. So does a
+    local part with a digit in one of `machine_domains` (where one address answered our mail to
+    another: `issue-12@`, `t1234@`)."""
     local, _, domain = canonical(addr).rpartition("@")
     local = local.split("+", 1)[0]
-    if not local or _MACHINE_LOCAL.fullmatch(local):
+    if not local or _MACHINE_LOCAL.fullmatch(local) or (domain in machine_domains and any(map(str.isdigit, local))):
         return f"*@{domain}"
     return f"{local}@{domain}"

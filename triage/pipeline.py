@@ -68,7 +68,10 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     # The store's count of acknowledgements in the last 24 hours per rate key of these recipients
     # (`domain.rate_key`), and of the organisation's in the last hour; asked once per batch.
-    count_recent: Callable[[set[str]], Mapping[str, int]] = lambda addresses: {}
+    count_recent: Callable[[set[str], frozenset[str]], Mapping[str, int]] = lambda addresses, machines: {}
+    # The domains of these recipients that the rate limit counts as one machine each: one of their
+    # addresses answered our mail to another (`store.acks.machine_domains`).
+    machine_domains: Callable[[set[str]], frozenset[str]] = lambda addresses: frozenset()
     count_hour: Callable[[], int] = lambda: 0
 
 
@@ -185,6 +188,7 @@ class _Sent:
 
     by_key: dict[str, int]  # per rate key, 24 hours
     hour: int  # the organisation's, one hour
+    machines: frozenset[str] = frozenset()  # domains counted as one machine (`domain.rate_key`)
 
 
 def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _Sent) -> Outcome:
@@ -215,7 +219,7 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _S
 def _ack_plan(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _Sent) -> AckPlan:
     """The acknowledgement plan; one that will go out counts towards the batch's rate limits."""
     assert ctx.org is not None
-    key = rate_key(draft.resolved.complainant.addr[:320]) if draft.resolved.complainant else ""
+    key = rate_key(draft.resolved.complainant.addr[:320], sent.machines) if draft.resolved.complainant else ""
     standing = ack_stage.Standing(sent.by_key.get(key, 0), sent.hour, answered(draft.thread_notes))
     plan = ack_stage.decide(ctx.org, draft.resolved, prediction, draft.received, ctx.now, standing)
     if plan.suppressed is None and plan.held is None:
@@ -239,7 +243,8 @@ def process_many(raws: Sequence[bytes], ctx: Context, received: Sequence[datetim
             predicted = [exc]
         predictions = {id(d): p for d, p in zip(readable, predicted, strict=True)}
     recipients = {d.resolved.complainant.addr[:320] for d in drafts if d.resolved.complainant}
-    sent = _Sent(dict(ctx.count_recent(recipients)), ctx.count_hour() if drafts else 0)
+    machines = ctx.machine_domains(recipients) if recipients else frozenset()
+    sent = _Sent(dict(ctx.count_recent(recipients, machines)), ctx.count_hour() if drafts else 0, machines)
     out = []
     for raw, item in zip(raws, prepared, strict=True):
         prediction = predictions.get(id(item))

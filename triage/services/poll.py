@@ -63,8 +63,11 @@ def context(deps: Deps, org: Organisation, session: Session) -> Context:
         case = repo.case_by_reference(session, org.id, reference)
         return (case.id, case.complainant) if case else None
 
-    def count_recent(addresses: set[str]) -> dict[str, int]:
-        return acks.recent_counts(session, addresses, now)
+    def count_recent(addresses: set[str], machines: frozenset[str]) -> dict[str, int]:
+        return acks.recent_counts(session, addresses, now, machines)
+
+    def machine_domains(addresses: set[str]) -> frozenset[str]:
+        return acks.machine_domains(session, addresses, now)
 
     def count_hour() -> int:
         return acks.hour_count(session, org.id, now)
@@ -73,7 +76,7 @@ def context(deps: Deps, org: Organisation, session: Session) -> Context:
                    max_bytes=parsing.max_message_bytes, max_text_chars=parsing.max_text_chars,
                    time_budget=parsing.time_budget,
                    classifier=deps.classifier(), org=org, now=now, count_recent=count_recent,
-                   count_hour=count_hour)
+                   count_hour=count_hour, machine_domains=machine_domains)
 
 
 def writer(org: Organisation, outcome: Outcome, now: datetime) -> filing.AckWriter:

@@ -7,14 +7,14 @@ import email.utils
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from triage.config import Outbox
 from triage.domain import COUNTED_ACKS, AckPlan, AckStatus, Rendered, rate_key
 from triage.reasons import Code, Reason, english, reason
 from triage.store import repo
-from triage.store.models import Acknowledgement, Case
+from triage.store.models import Acknowledgement, Case, Message
 
 PENDING, SENDING, SENT = AckStatus.PENDING, AckStatus.SENDING, AckStatus.SENT
 FAILED, SUPPRESSED, BOUNCED, HELD = AckStatus.FAILED, AckStatus.SUPPRESSED, AckStatus.BOUNCED, AckStatus.HELD
@@ -40,18 +40,37 @@ def _same_key(key: str) -> ColumnElement[bool]:
                and_(Acknowledgement.recipient.startswith(f"{local}+", autoescape=True), at_domain))
 
 
-def recent_counts(session: Session, recipients: set[str], now: datetime) -> dict[str, int]:
+MACHINE_MEMORY = timedelta(days=30)  # how long a domain that answered our mail counts as a machine
+
+
+def machine_domains(session: Session, recipients: set[str], now: datetime) -> frozenset[str]:
+    """The recipients' domains from which, in the last 30 days, one address answered our mail to
+    another address there (the thread stage's REFERENCE_OTHER_SENDER note with its `domain`)."""
+    domains = {r.rpartition("@")[2].lower() for r in recipients if "@" in r}
+    if not domains:
+        return frozenset()
+    rows = session.scalars(select(Message.complainant).where(
+        or_(*(Message.complainant.endswith(f"@{d}", autoescape=True) for d in sorted(domains))),
+        Message.received_at >= now - MACHINE_MEMORY,
+        cast(Message.reasons, String).contains(f'"{Code.REFERENCE_OTHER_SENDER.value}"'),
+        cast(Message.reasons, String).contains('"domain"')).distinct())
+    return frozenset(str(c).rpartition("@")[2].lower() for c in rows if c)
+
+
+def recent_counts(session: Session, recipients: set[str], now: datetime,
+                  machines: frozenset[str] = frozenset()) -> dict[str, int]:
     """Per rate key (`triage.domain.rate_key`: the address without its +tag, or the whole domain of
-    a machine-looking address), the acknowledgements sent or on their way in the last 24 hours, in
-    one query (asked once per batch; the pipeline adds what the batch itself queues)."""
-    keys = {rate_key(r) for r in recipients}
+    a machine-looking address or of one of `machines`), the acknowledgements sent or on their way
+    in the last 24 hours, in one query (asked once per batch; the pipeline adds what the batch
+    itself queues)."""
+    keys = {rate_key(r, machines) for r in recipients}
     counts = dict.fromkeys(keys, 0)
     if keys:
         rows = session.execute(select(Acknowledgement.recipient, func.count()).where(
             or_(*(_same_key(k) for k in sorted(keys))), Acknowledgement.status.in_(COUNTED_ACKS),
             Acknowledgement.created_at >= now - timedelta(hours=24)).group_by(Acknowledgement.recipient))
         for recipient, n in rows:
-            key = rate_key(recipient)
+            key = rate_key(recipient, machines)
             if key in counts:  # jan@x was asked for, not *@x: a machine-looking neighbour is not jan
                 counts[key] += int(n)
     return counts
