@@ -411,3 +411,15 @@ def test_a_copied_cookie_is_refused_after_logout(staff: FlaskClient, app: Flask)
     staff.post("/logout", data={"csrf_token": _token(staff, "/queue")})
     response = _replay(app, copy).get("/queue")
     assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+
+
+def test_international_addresses_are_shown_as_people_write_them(app: Flask) -> None:
+    """Addresses are stored with their domain as A-labels (one form for counting and threading);
+    the pages show the domain as its owner writes it."""
+    render = app.jinja_env.from_string("{{ a|nl_address }}|{{ b|nl_address }}|{{ c|nl_address or '–' }}").render
+    assert render(a="sanne@xn--tuinen-wei-f4a.nl", b="jöhn@xn--exmple-cua.nl", c=None) == \
+        "sanne@tuinen-weiß.nl|jöhn@exämple.nl|–"
+    assert render(a="info@xn--broken-", b="karin.smit@example.nl", c="") == "info@xn--broken-|karin.smit@example.nl|–"
+    for page in ("case.html", "message.html", "queue.html"):
+        source = (Path(app.root_path).parent / "templates" / "web" / page).read_text(encoding="utf-8")
+        assert "|nl_address" in source, page

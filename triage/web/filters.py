@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from triage.dates import long_date, short_datetime
+from triage.idn import unicode_domain
 from triage.web import history, words
 
 
@@ -35,6 +36,15 @@ def nl_threshold(value: float, threshold: float) -> str:
     return words.score_and_threshold(value, threshold)[1]
 
 
+def nl_address(value: str | None) -> str:
+    """An address as people write it: its domain in Unicode (stored as A-labels, `xn--…`)."""
+    if not value:
+        return ""
+    local, at, domain = value.rpartition("@")
+    return f"{local}@{unicode_domain(domain)}" if at and "xn--" in domain else value
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(nl_date=nl_date, nl_datetime=nl_datetime, nl_reasons=words.reasons,
-                                 nl_score=nl_score, nl_threshold=nl_threshold, nl_actor=history.actor)
+                                 nl_score=nl_score, nl_threshold=nl_threshold, nl_actor=history.actor,
+                                 nl_address=nl_address)
