@@ -63,6 +63,7 @@ class Context:
     max_bytes: int = 25 * 1024 * 1024
     max_text_chars: int = 200_000
     time_budget: float = 5.0  # seconds per message through parse, forwards, screen and thread
+    max_parts: int = 1000  # MIME parts read per message
     classifier: Classifier | None = None
     org: Organisation | None = None  # without it no case or acknowledgement is planned (stage tests)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -123,7 +124,7 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
     deadline = Deadline.after(ctx.time_budget)
     try:
         mail: Mail = _stage("parse", parse, raw, max_bytes=ctx.max_bytes, max_text_chars=ctx.max_text_chars,
-                            deadline=deadline)
+                            max_parts=ctx.max_parts, deadline=deadline)
         late = _late("parse", deadline, ctx)
         resolved: Resolved = _stage("forwards", resolve, mail, ctx.own, deadline)
         late = late or _late("forwards", deadline, ctx)
@@ -137,7 +138,8 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
                            resolved, screening, match)
     except StageError as exc:
         return _quarantined(exc.stage, str(exc), raw)
-    held = tuple(r for r in (late, _unreadable(resolved)) if r)
+    cut = reason(Code.TOO_MANY_PARTS, limit=ctx.max_parts) if mail.parts_cut else None
+    held = tuple(r for r in (late, cut, _unreadable(resolved)) if r)
     return _Draft(mail, resolved, screening, notes, received, held)
 
 
