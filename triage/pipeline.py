@@ -42,7 +42,7 @@ from triage.errors import StageError
 from triage.reasons import Code, Reason, reason
 from triage.stages import acknowledge as ack_stage
 from triage.stages.budget import Deadline
-from triage.stages.classify import classify, classify_many
+from triage.stages.classify import classify, classify_many, unfamiliar
 from triage.stages.forwards import resolve
 from triage.stages.parse import decode_header_value, one_line, parse, readable_letters
 from triage.stages.screen import bounced_acks, screen
@@ -139,7 +139,10 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
     except StageError as exc:
         return _quarantined(exc.stage, str(exc), raw)
     cut = reason(Code.TOO_MANY_PARTS, limit=ctx.max_parts) if mail.parts_cut else None
-    held = tuple(r for r in (late, cut, _unreadable(resolved)) if r)
+    unreadable = _unreadable(resolved)
+    strange = None if ctx.classifier is None or unreadable else \
+        unfamiliar(resolved.subject, resolved.text, ctx.classifier.words())
+    held = tuple(r for r in (late, cut, unreadable, strange) if r)
     return _Draft(mail, resolved, screening, notes, received, held)
 
 
