@@ -21,6 +21,8 @@ SAMPLES = {
     Code.REFERENCE_OTHER_SENDER: {"reference": "KL-2026-000001", "sender": "kees@example.net"},
     Code.NO_USABLE_TEXT: {"letters": 3},
     Code.TIME_BUDGET: {"stage": "parse", "seconds": 5.0},
+    Code.TOO_MANY_PARTS: {"limit": 1000},
+    Code.UNKNOWN_WORDS: {"words": 12, "known": 3},
     Code.FORWARDED_BY: {"address": "a@b.nl", "via": "outlook"},
     Code.REPLY_TO: {"address": "a@b.nl"},
     Code.REPLY_TO_IGNORED: {"address": "a@b.nl"},

@@ -115,6 +115,7 @@ class Mail:
     attachments: tuple[Attachment, ...]
     size: int
     truncated: bool = False
+    parts_cut: bool = False  # more MIME parts than [parsing] max_parts: those past the limit were not read
     defects: tuple[str, ...] = ()
     rfc822_parts: tuple[bytes, ...] = ()  # attached message/rfc822 parts, raw
     reply_to_all: tuple[Address, ...] = ()  # the addresses of every Reply-To field (`reply_to`: the first, named)
@@ -291,6 +292,7 @@ class Outcome:
             "headers": [[k, v] for k, v in mail.headers[:200]],
             "content_type": mail.content_type, "html_only": mail.html_only, "quoted": mail.quoted[:20000],
             "signature": mail.signature[:2000], "defects": list(mail.defects), "truncated": mail.truncated,
+            "parts_cut": mail.parts_cut,
             "note": r.note,
         }
         if r.forward:

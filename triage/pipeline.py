@@ -42,7 +42,7 @@ from triage.errors import StageError
 from triage.reasons import Code, Reason, reason
 from triage.stages import acknowledge as ack_stage
 from triage.stages.budget import Deadline
-from triage.stages.classify import classify, classify_many
+from triage.stages.classify import classify, classify_many, unfamiliar
 from triage.stages.forwards import resolve
 from triage.stages.parse import decode_header_value, one_line, parse, readable_letters
 from triage.stages.screen import bounced_acks, screen
@@ -63,6 +63,7 @@ class Context:
     max_bytes: int = 25 * 1024 * 1024
     max_text_chars: int = 200_000
     time_budget: float = 5.0  # seconds per message through parse, forwards, screen and thread
+    max_parts: int = 1000  # MIME parts read per message
     classifier: Classifier | None = None
     org: Organisation | None = None  # without it no case or acknowledgement is planned (stage tests)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -123,7 +124,7 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
     deadline = Deadline.after(ctx.time_budget)
     try:
         mail: Mail = _stage("parse", parse, raw, max_bytes=ctx.max_bytes, max_text_chars=ctx.max_text_chars,
-                            deadline=deadline)
+                            max_parts=ctx.max_parts, deadline=deadline)
         late = _late("parse", deadline, ctx)
         resolved: Resolved = _stage("forwards", resolve, mail, ctx.own, deadline)
         late = late or _late("forwards", deadline, ctx)
@@ -137,7 +138,11 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
                            resolved, screening, match)
     except StageError as exc:
         return _quarantined(exc.stage, str(exc), raw)
-    held = tuple(r for r in (late, _unreadable(resolved)) if r)
+    cut = reason(Code.TOO_MANY_PARTS, limit=ctx.max_parts) if mail.parts_cut else None
+    unreadable = _unreadable(resolved)
+    strange = None if ctx.classifier is None or unreadable else \
+        unfamiliar(resolved.subject, resolved.text, ctx.classifier.words())
+    held = tuple(r for r in (late, cut, unreadable, strange) if r)
     return _Draft(mail, resolved, screening, notes, received, held)
 
 

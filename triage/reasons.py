@@ -31,6 +31,8 @@ class Code(enum.StrEnum):
     REFERENCE_OTHER_SENDER = "reference_other_sender"  # reference, sender
     NO_USABLE_TEXT = "no_usable_text"  # letters
     TIME_BUDGET = "time_budget"  # stage, seconds
+    TOO_MANY_PARTS = "too_many_parts"  # limit
+    UNKNOWN_WORDS = "unknown_words"  # words, known: distinct words, of them in the model's vocabulary
     # who the complainant is (forwards stage)
     FORWARDED_BY = "forwarded_by"  # address, via
     FORWARD_ORIGINAL_UNKNOWN = "forward_original_unknown"
@@ -83,6 +85,8 @@ _ENGLISH: dict[Code, Any] = {
     Code.REFERENCE_OTHER_SENDER: "names {reference} but {sender} is not its complainant",
     Code.NO_USABLE_TEXT: "no readable text ({letters} letters); not classified",
     Code.TIME_BUDGET: "reading took over {seconds:g} s (at {stage}); filed as read so far",
+    Code.TOO_MANY_PARTS: "more than {limit} MIME parts; the rest of the message was not read",
+    Code.UNKNOWN_WORDS: "the model knows {known} of its {words} distinct words: too few to file it on its own",
     Code.FORWARDED_BY: "forwarded by {address} ({via})",
     Code.FORWARD_ORIGINAL_UNKNOWN: "forwarded by staff, but the original sender is unknown or ours",
     Code.REPLY_TO: "answer goes to Reply-To {address}",

@@ -30,6 +30,9 @@ class Parsing(_Strict):
     # Seconds a message may take through parse, forwards, screen and thread; past it, it is filed
     # as read so far (the whole text, no reply splitting or forward unwrapping) and goes to review.
     time_budget: Annotated[float, Field(strict=True, gt=0, le=600)] = 5.0
+    # MIME parts read of one message at most; a message with more is read up to there (its raw
+    # bytes are kept whole) and goes to review.
+    max_parts: Annotated[int, Field(strict=True, ge=10, le=100_000)] = 1000
 
 
 class Processing(_Strict):

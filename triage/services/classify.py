@@ -57,7 +57,8 @@ def classify_files(deps: Deps, org_id: str | None, paths: Iterable[Path]) -> lis
     ctx = Context(own=org.own(), reference_prefix=org.reference_prefix, find_case=_no_case,
                   max_bytes=deps.settings.parsing.max_message_bytes,
                   max_text_chars=deps.settings.parsing.max_text_chars,
-                  time_budget=deps.settings.parsing.time_budget, classifier=classifier)
+                  time_budget=deps.settings.parsing.time_budget, max_parts=deps.settings.parsing.max_parts,
+                  classifier=classifier)
     return _classify(list(paths), ctx)
 
 

@@ -74,7 +74,7 @@ def context(deps: Deps, org: Organisation, session: Session) -> Context:
 
     return Context(own=org.own(), reference_prefix=org.reference_prefix, find_case=find_case,
                    max_bytes=parsing.max_message_bytes, max_text_chars=parsing.max_text_chars,
-                   time_budget=parsing.time_budget,
+                   time_budget=parsing.time_budget, max_parts=parsing.max_parts,
                    classifier=deps.classifier(), org=org, now=now, count_recent=count_recent,
                    count_hour=count_hour, machine_domains=machine_domains)
 

@@ -157,9 +157,10 @@ def case_page(deps: Deps, case_id: int, scope: Scope) -> CasePage | None:
         if view is None:
             return None
         org = deps.settings.organisations.get(view.case.organisation)
+        limit = deps.settings.parsing.max_parts
         return CasePage(CaseRow.of(view.case), org.name if org else view.case.organisation, org is not None,
                         offers_corrected_ack(view.case, view.acknowledgements),
-                        [_row(session, m) for m in view.messages], [AckRow.of(a) for a in view.acknowledgements],
+                        [_row(session, m, limit) for m in view.messages], [AckRow.of(a) for a in view.acknowledgements],
                         [CorrectionRow.of(c) for c in view.corrections], [LogRow.of(h) for h in view.history])
 
 
@@ -178,10 +179,11 @@ def message_page(deps: Deps, message_id: int, scope: Scope) -> MessagePage | Non
         if msg is None:
             return None
         quarantined = msg.disposition == Disposition.QUARANTINED
-        return MessagePage(_row(session, msg), quarantined and msg.attempts > 0, quarantined and msg.attempts == 0)
+        row = _row(session, msg, deps.settings.parsing.max_parts)
+        return MessagePage(row, quarantined and msg.attempts > 0, quarantined and msg.attempts == 0)
 
 
-def files_of(session: Session, msg: Message) -> tuple[Attachment, ...]:
+def files_of(session: Session, msg: Message, max_parts: int) -> tuple[Attachment, ...]:
     """The message's files as the walk stored them at intake; a message stored before part paths
     were (or without them: quarantined) is walked now, by the same function."""
     stored = (msg.details or {}).get("attachments")
@@ -190,13 +192,13 @@ def files_of(session: Session, msg: Message) -> tuple[Attachment, ...]:
         if all(found):
             return tuple(f for f in found if f is not None)
     raw = store.raw_message(session, msg)
-    return files.walk(files.load(raw)) if raw is not None else ()
+    return files.walk(files.load(raw, max_parts)) if raw is not None else ()
 
 
-def _row(session: Session, msg: Message) -> MessageRow:
+def _row(session: Session, msg: Message, max_parts: int) -> MessageRow:
     """The message as a page shows it, its attachments listed as the download finds them."""
     row = MessageRow.of(msg)
-    return replace(row, details={**row.details, "attachments": [f.record() for f in files_of(session, msg)]})
+    return replace(row, details={**row.details, "attachments": [f.record() for f in files_of(session, msg, max_parts)]})
 
 
 @dataclass(frozen=True)
@@ -211,9 +213,10 @@ def attachment(deps: Deps, message_id: int, path: str, scope: Scope) -> Download
     size and sha256 are those listed. None: no such message (in scope) or file, or it does not match."""
     with deps.sessions() as session:
         msg = message_in(session, scope, message_id)
-        listed = next((f for f in files_of(session, msg) if f.path == path), None) if msg is not None else None
+        limit = deps.settings.parsing.max_parts
+        listed = next((f for f in files_of(session, msg, limit) if f.path == path), None) if msg is not None else None
         raw = store.raw_message(session, msg) if msg is not None and listed is not None else None
-    found = files.extract(files.load(raw), path) if raw is not None else None
+    found = files.extract(files.load(raw, limit), path) if raw is not None else None
     if listed is None or found is None:
         return None
     if (found[0].size, found[0].sha256) != (listed.size, listed.sha256):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.errors
+import email.feedparser
 import email.header
 import email.message
 import hashlib
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from triage.domain import Attachment
 
 MAX_FILES = 200  # a message with more parts lists (and serves) the first 200
+MAX_PARTS = 1000  # MIME parts read at most ([parsing] max_parts); the rest of the message stays unread
+_CHUNK = 8192  # characters fed to the parser at a time, as the stdlib's own parse feeds them
 MAX_DEPTH = 12  # forwards of forwards deeper than this are not opened
 _NAME_CHARS = 150
 # Bidirectional controls (they make "gpj.exe" read as "exe.jpg"), C0/C1 controls, and the path
@@ -27,9 +30,31 @@ _ENCLOSED = ("message/rfc822", "message/global")
 _BODY_TYPES = ("text/plain", "text/html")
 
 
-def load(raw: bytes) -> email.message.Message:
+def load(raw: bytes, max_parts: int = MAX_PARTS) -> email.message.Message:
     """The message tree the walk reads (the stdlib's compat32 parse, as mail-parser uses)."""
-    return email.message_from_bytes(raw)
+    return read(raw, max_parts)[0]
+
+
+def read(raw: bytes, max_parts: int = MAX_PARTS) -> tuple[email.message.Message, bool]:
+    """The message tree, and whether it was cut: parsing stops once it has made more than
+    `max_parts` parts (a message of 150 000 tiny attachments would take seconds and hundreds of MB
+    to parse whole), so the tree holds the parts from the start of the message up to there. Below
+    the limit the tree is exactly `email.message_from_bytes(raw)`."""
+    made = 0
+
+    def part(**kwargs: object) -> email.message.Message:
+        nonlocal made
+        made += 1
+        return email.message.Message(**kwargs)  # type: ignore[arg-type]
+
+    parser = email.feedparser.FeedParser(part)
+    made = 0  # the parser calls its factory once to see whether it takes a policy
+    text = raw.decode("ascii", "surrogateescape")
+    for start in range(0, len(text), _CHUNK):
+        if made > max_parts:
+            return parser.close(), True
+        parser.feed(text[start:start + _CHUNK])
+    return parser.close(), False
 
 
 def walk(message: email.message.Message) -> tuple[Attachment, ...]:

@@ -16,6 +16,7 @@ import mailparser
 
 from triage.domain import Address, Mail
 from triage.errors import StageError
+from triage.stages.attachments import MAX_PARTS, read
 from triage.stages.attachments import walk as attachments_of
 from triage.stages.budget import NEVER, Deadline
 from triage.stages.html import html_to_text
@@ -149,13 +150,14 @@ def _from_count(mp: mailparser.MailParser, froms: list[tuple[str, str]]) -> int:
     return len(froms) if fields == 1 else fields
 
 
-def _message(data: bytes) -> email.message.Message:
-    """The stdlib message mail-parser works on. A multipart whose start boundary is missing has
-    epilogue None, which mail-parser 4.x cannot handle: give it an empty one."""
-    message = email.message_from_bytes(data)
+def _message(data: bytes, max_parts: int) -> tuple[email.message.Message, bool]:
+    """The stdlib message mail-parser works on, and whether it was cut after `max_parts` parts.
+    A multipart whose start boundary is missing has epilogue None, which mail-parser 4.x cannot
+    handle: give it an empty one."""
+    message, cut = read(data, max_parts)
     if message.is_multipart() and message.epilogue is None:
         message.epilogue = ""
-    return message
+    return message, cut
 
 
 def _text(mp: mailparser.MailParser, max_text_chars: int) -> tuple[str, bool]:
@@ -168,13 +170,15 @@ def _text(mp: mailparser.MailParser, max_text_chars: int) -> tuple[str, bool]:
 
 
 def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int = 200_000,
-          deadline: Deadline = NEVER) -> Mail:
-    """Parse `raw`. Messages over `max_bytes` are parsed from their head only (`truncated`); once
-    `deadline` has passed the text is not split into new text, signature and quoted history."""
+          max_parts: int = MAX_PARTS, deadline: Deadline = NEVER) -> Mail:
+    """Parse `raw`. Messages over `max_bytes` are parsed from their head only (`truncated`), of
+    more than `max_parts` MIME parts up to there (`parts_cut`); once `deadline` has passed the
+    text is not split into new text, signature and quoted history."""
     truncated = len(raw) > max_bytes
     data = raw[:max_bytes] if truncated else raw
     try:
-        mp = mailparser.MailParser(_message(data))
+        message, parts_cut = _message(data, max_parts)
+        mp = mailparser.MailParser(message)
     except Exception as exc:  # mail-parser raises many types on broken input
         raise StageError("parse", f"mail-parser could not read the message: {exc}") from exc
     if mp.message is None:
@@ -207,6 +211,7 @@ def parse(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, max_text_chars: int 
         attachments=attachments_of(mp.message),
         size=len(raw),
         truncated=truncated,
+        parts_cut=parts_cut,
         defects=defects,
         rfc822_parts=_rfc822_parts(mp),
     )

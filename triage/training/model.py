@@ -148,6 +148,11 @@ class Classifier:
     version: str = ""
     card: dict[str, Any] = field(default_factory=dict)
 
+    def words(self) -> TfidfVectorizer:
+        """The fitted word features: their tokenizer and vocabulary are the words the model knows."""
+        vectorizer: TfidfVectorizer = self.features.named_transformers_["words"].named_steps["tfidf"]
+        return vectorizer
+
     def pipeline(self, head: str) -> Pipeline:
         """This head as an unfitted-equivalent pipeline (for comparing on the same folds)."""
         return Pipeline([("features", clone(self.features)), ("clf", clone(self.heads[head]))])

@@ -79,6 +79,8 @@ _DUTCH: dict[Code, str | Callable[[Mapping[str, Any]], str]] = {
     Code.REFERENCE_OTHER_SENDER: "reactie op {reference} van een ander adres ({sender})",
     Code.NO_USABLE_TEXT: "geen leesbare tekst ({letters} letters); niet geclassificeerd",
     Code.TIME_BUDGET: "lezen duurde langer dan {seconds:g} s (bij {stage}); opgeslagen zoals tot dan gelezen",
+    Code.TOO_MANY_PARTS: "meer dan {limit} MIME-delen; de rest van het bericht is niet gelezen",
+    Code.UNKNOWN_WORDS: "het model kent {known} van de {words} verschillende woorden: te weinig om zelf te beslissen",
     Code.FORWARDED_BY: "doorgestuurd door {address}",
     Code.FORWARD_ORIGINAL_UNKNOWN: "doorgestuurd door een medewerker, maar de oorspronkelijke afzender is onbekend",
     Code.REPLY_TO: "antwoord gaat naar Reply-To {address}",
