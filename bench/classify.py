@@ -22,7 +22,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import mailparser  # noqa: E402
 from timing import best  # noqa: E402
 
-from triage.domain import OwnAddresses  # noqa: E402
+from triage.addresses import OwnAddresses  # noqa: E402
 from triage.pipeline import Context, process_many  # noqa: E402
 from triage.stages.classify import classify, classify_many  # noqa: E402
 from triage.stages.forwards import resolve  # noqa: E402

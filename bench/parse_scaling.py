@@ -28,7 +28,7 @@ import mailparser  # noqa: E402
 from slow_texts import OPENING, SLOW_MAILS, slow_mail  # noqa: E402
 from timing import best  # noqa: E402
 
-from triage.domain import OwnAddresses  # noqa: E402
+from triage.addresses import OwnAddresses  # noqa: E402
 from triage.pipeline import Context, process  # noqa: E402
 
 OWN = OwnAddresses(frozenset({"klachten@debrug.example"}), frozenset({"debrug.example"}))

@@ -43,7 +43,7 @@ from triage.web import create_app
     ("+1234@vendor.example", "*@vendor.example"),
 ])
 def test_rate_key_drops_the_tag_and_counts_machine_locals_per_domain(address: str, key: str) -> None:
-    from triage.domain import rate_key
+    from triage.addresses import rate_key
 
     assert rate_key(address) == key
 

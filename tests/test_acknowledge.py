@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from triage.addresses import OwnAddresses
 from triage.config import Acknowledge, Organisation
-from triage.domain import Address, OwnAddresses, Prediction
+from triage.domain import Address, Prediction
 from triage.reasons import english
 from triage.stages.acknowledge import Letter, compose, plan, suppressed
 

@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 from conftest import ROOT
 
-from triage.domain import Disposition, Mail, OwnAddresses
+from triage.addresses import OwnAddresses
+from triage.domain import Disposition, Mail
 from triage.pipeline import Context, process_many
 from triage.reasons import Code, reason
 from triage.stages.authenticity import authenticated

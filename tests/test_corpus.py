@@ -11,7 +11,7 @@ import pytest
 from conftest import shared_corpus, unavailable, write_config
 from sqlalchemy import create_engine, func, select
 
-from triage.domain import OwnAddresses
+from triage.addresses import OwnAddresses
 from triage.stages.forwards import resolve
 from triage.stages.parse import parse
 from triage.stages.screen import screen

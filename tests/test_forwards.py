@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from triage.domain import Address, Mail, OwnAddresses
+from triage.addresses import OwnAddresses
+from triage.domain import Address, Mail
 from triage.stages.forwards import parse_address, parse_loose_date, resolve, strip_subject_prefixes
 from triage.stages.parse import parse
 

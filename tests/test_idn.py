@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from triage.addresses import OwnAddresses, rate_key
 from triage.config.organisation import Acknowledge
-from triage.domain import Address, OwnAddresses, rate_key
+from triage.domain import Address
 from triage.idn import canonical, envelope, header_form
 from triage.reasons import Code
 from triage.stages.acknowledge import suppressed

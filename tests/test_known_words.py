@@ -15,8 +15,9 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 from sqlalchemy import select
 
+from triage.addresses import OwnAddresses
 from triage.demo import example_messages
-from triage.domain import Disposition, OwnAddresses
+from triage.domain import Disposition
 from triage.mailboxes import open_mailbox
 from triage.pipeline import Context, process
 from triage.reasons import Code

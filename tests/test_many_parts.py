@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from triage import config
+from triage.addresses import OwnAddresses
 from triage.demo import example_messages
-from triage.domain import Disposition, OwnAddresses
+from triage.domain import Disposition
 from triage.pipeline import Context, process
 from triage.reasons import Code
 from triage.stages import attachments as files

@@ -11,7 +11,8 @@ import pytest
 from slow_texts import SLOW_MAILS, SLOW_TEXTS, slow_mail
 
 from triage import config
-from triage.domain import Disposition, OwnAddresses
+from triage.addresses import OwnAddresses
+from triage.domain import Disposition
 from triage.pipeline import Context, process, process_many
 from triage.reasons import Code
 

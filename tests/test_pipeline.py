@@ -11,7 +11,8 @@ from mails import plain
 from sqlalchemy import select
 
 import triage.pipeline as pipeline
-from triage.domain import Disposition, OwnAddresses
+from triage.addresses import OwnAddresses
+from triage.domain import Disposition
 from triage.mailboxes import open_mailbox
 from triage.pipeline import Context, process
 from triage.services.poll import run_once

@@ -10,8 +10,9 @@ import pytest
 from conftest import deps_for, sessions_for, settings_for, write_config
 from sqlalchemy import select
 
+from triage.addresses import OwnAddresses
 from triage.demo import example_messages
-from triage.domain import Disposition, OwnAddresses
+from triage.domain import Disposition
 from triage.mailboxes import open_mailbox
 from triage.pipeline import Context, process
 from triage.reasons import Code

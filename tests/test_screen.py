@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.domain import OwnAddresses
+from triage.addresses import OwnAddresses
 from triage.stages.forwards import resolve
 from triage.stages.parse import parse
 from triage.stages.screen import is_machine_address, screen

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from triage.domain import Address, Resolved, ThreadMatch, ack_message_id
+from triage.addresses import ack_message_id
+from triage.domain import Address, Resolved, ThreadMatch
 from triage.reasons import text
 from triage.stages.parse import parse
 from triage.stages.thread import CaseFinder, find_thread, references

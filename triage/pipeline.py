@@ -23,6 +23,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from triage.addresses import OwnAddresses, rate_key
 from triage.config import Organisation
 from triage.domain import (
     AckPlan,
@@ -31,12 +32,10 @@ from triage.domain import (
     Disposition,
     Mail,
     Outcome,
-    OwnAddresses,
     Prediction,
     Rendered,
     Resolved,
     Screening,
-    rate_key,
 )
 from triage.errors import StageError
 from triage.reasons import Code, Reason, reason
@@ -68,7 +67,7 @@ class Context:
     org: Organisation | None = None  # without it no case or acknowledgement is planned (stage tests)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     # The store's count of acknowledgements in the last 24 hours per rate key of these recipients
-    # (`domain.rate_key`), and of the organisation's in the last hour; asked once per batch.
+    # (`addresses.rate_key`), and of the organisation's in the last hour; asked once per batch.
     count_recent: Callable[[set[str], frozenset[str]], Mapping[str, int]] = lambda addresses, machines: {}
     # The domains of these recipients that the rate limit counts as one machine each: one of their
     # addresses answered our mail to another (`store.acks.machine_domains`).
@@ -193,7 +192,7 @@ class _Sent:
 
     by_key: dict[str, int]  # per rate key, 24 hours
     hour: int  # the organisation's, one hour
-    machines: frozenset[str] = frozenset()  # domains counted as one machine (`domain.rate_key`)
+    machines: frozenset[str] = frozenset()  # domains counted as one machine (`addresses.rate_key`)
 
 
 def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _Sent) -> Outcome:

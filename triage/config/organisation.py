@@ -10,8 +10,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
+from triage.addresses import OwnAddresses
 from triage.config.servers import ImapMailbox, Mailbox, _Strict
-from triage.domain import OwnAddresses
 from triage.stages.terms import Calendar, Term
 
 _AUTHSERV_ID = re.compile(r"[^\s;()\"=]+")  # RFC 8601: a token (a host name, usually)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from triage.addresses import OwnAddresses
 from triage.config import Organisation, Settings
-from triage.domain import Disposition, Outcome, OwnAddresses
+from triage.domain import Disposition, Outcome
 from triage.errors import ConfigError
 from triage.pipeline import Context, process_many
 from triage.services.deps import Deps

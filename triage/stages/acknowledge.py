@@ -23,9 +23,10 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
 from triage import idn
+from triage.addresses import OwnAddresses, ack_message_id, rate_key
 from triage.config import Acknowledge, Organisation
 from triage.dates import AMSTERDAM, long_date
-from triage.domain import AckPlan, Address, OwnAddresses, Prediction, Rendered, Resolved, ack_message_id, rate_key
+from triage.domain import AckPlan, Address, Prediction, Rendered, Resolved
 from triage.reasons import Code, Reason, reason
 from triage.stages.parse import one_line
 from triage.stages.quoting import greeting_name, quoted_subject

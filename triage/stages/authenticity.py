@@ -20,7 +20,8 @@ from typing import Any
 
 import authres
 
-from triage.domain import Mail, OwnAddresses
+from triage.addresses import OwnAddresses
+from triage.domain import Mail
 
 _AUTHSERV_ID = re.compile(r"^\s*([^\s;()]+)")
 _FEATURES = authres.all_features()

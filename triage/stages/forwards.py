@@ -15,7 +15,8 @@ from datetime import datetime
 
 import dateparser
 
-from triage.domain import Address, Forward, Mail, OwnAddresses, Resolved
+from triage.addresses import OwnAddresses
+from triage.domain import Address, Forward, Mail, Resolved
 from triage.idn import canonical
 from triage.reasons import Code, reason
 from triage.stages.authenticity import authenticated

@@ -60,7 +60,7 @@ def find_thread(resolved: Resolved, prefix: str, find_case: CaseFinder) -> tuple
 def _other_sender(ref: str, sender: str | None, complainant: str | None) -> Reason:
     """A reply to our mail from an address that is not the case's complainant. One from the
     complainant's own domain (a ticket system answering from `issue-12@` what went to `issue-11@`)
-    names that `domain`: the rate limit then counts the domain as one machine (`domain.rate_key`)."""
+    names that `domain`: the rate limit then counts the domain as one machine (`addresses.rate_key`)."""
     domain = sender.rpartition("@")[2] if sender else ""
     if domain and complainant and complainant.lower().rpartition("@")[2] == domain:
         return reason(Code.REFERENCE_OTHER_SENDER, reference=ref, sender=sender, domain=domain)

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
+from triage.addresses import rate_key
 from triage.config import Outbox
-from triage.domain import COUNTED_ACKS, AckPlan, AckStatus, Rendered, rate_key
+from triage.domain import COUNTED_ACKS, AckPlan, AckStatus, Rendered
 from triage.reasons import Code, Reason, english, reason
 from triage.store import repo
 from triage.store.models import Acknowledgement, Case, Message
@@ -59,7 +60,7 @@ def machine_domains(session: Session, recipients: set[str], now: datetime) -> fr
 
 def recent_counts(session: Session, recipients: set[str], now: datetime,
                   machines: frozenset[str] = frozenset()) -> dict[str, int]:
-    """Per rate key (`triage.domain.rate_key`: the address without its +tag, or the whole domain of
+    """Per rate key (`triage.addresses.rate_key`: the address without its +tag, or the whole domain of
     a machine-looking address or of one of `machines`), the acknowledgements sent or on their way
     in the last 24 hours, in one query (asked once per batch; the pipeline adds what the batch
     itself queues)."""

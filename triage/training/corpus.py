@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from triage.domain import OwnAddresses
+from triage.addresses import OwnAddresses
 from triage.errors import CorpusError
 from triage.stages.forwards import resolve
 from triage.stages.parse import parse

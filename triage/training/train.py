@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from triage.domain import OwnAddresses
+from triage.addresses import OwnAddresses
 from triage.stages.forwards import resolve
 from triage.stages.parse import parse
 from triage.stages.screen import screen
