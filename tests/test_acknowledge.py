@@ -265,3 +265,18 @@ def test_a_display_name_is_used_only_when_it_looks_like_a_name(name: str, used: 
     from triage.stages.quoting import greeting_name
 
     assert greeting_name(name) == (name.strip() if used else "")
+
+
+def test_the_subject_kept_for_the_case_page_reads_as_the_complainant_reads_it() -> None:
+    from triage.domain import AckPlan
+    from triage.stages.acknowledge import render
+
+    org = organisation()
+    p = plan(org, _prediction("complaint", "formal"), RECEIVED)
+    letter = _letter(subject="Paspoortafspraak wéér geannuleerd – vergunning PV-2026-18834")
+    ack = AckPlan(template="nl/formal_complaint", due=p.due, recipient=letter.recipient, suppressed=None, plan=p,
+                  letter=letter)
+    rendered = render(org, ack, "KL-2026-000042", CREATED)
+    assert rendered.raw is not None and b"=?utf-8?" in rendered.raw  # the header itself is encoded
+    assert rendered.subject == "Ontvangstbevestiging: Paspoortafspraak wéér geannuleerd - vergunning PV-… " \
+                               "[KL-2026-000042]"

@@ -28,7 +28,7 @@ from triage.config import Acknowledge, Organisation
 from triage.dates import AMSTERDAM, long_date
 from triage.domain import AckPlan, Address, Prediction, Rendered, Resolved
 from triage.reasons import Code, Reason, reason
-from triage.stages.parse import one_line
+from triage.stages.parse import decode_header_value, one_line
 from triage.stages.quoting import greeting_name, quoted_subject
 from triage.stages.screen import is_machine_address
 from triage.stages.terms import Term, due_date, extended, receipt_day
@@ -178,7 +178,8 @@ def render(org: Organisation, ack: AckPlan, reference: str, now: datetime, nonce
         return Rendered(message_id, sender, nonce)
     try:
         message = compose(org, replace(ack.letter, reference=reference), ack.plan, now, nonce)
-        return Rendered(message_id, sender, nonce, str(message["Subject"])[:2000], message.as_bytes())
+        subject = decode_header_value(message["Subject"])[:2000]  # as the complainant reads it, for the case page
+        return Rendered(message_id, sender, nonce, subject, message.as_bytes())
     except Exception as exc:  # must not stop the poll: recorded as a failed acknowledgement
         error = f"{type(exc).__name__}: {exc}"
         return Rendered(message_id, sender, nonce, failed=reason(Code.RENDER_FAILED, error=error))
