@@ -34,6 +34,10 @@ class OwnAddresses:
         return addr in self.addresses or any(domain == d or domain.endswith("." + d) for d in self.domains)
 
 
+# A case reference: the organisation's prefix, the year and a number ("KL-2026-000042").
+REFERENCE = r"[A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,}"
+
+
 def ack_message_id(reference: str, domain: str, nonce: str = "1") -> str:
     """The deterministic Message-ID of our acknowledgement for a case: recognisable in replies."""
     return f"<ack.{reference}.{nonce}@{domain}>"

@@ -199,7 +199,8 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _S
     """FILED when the model is sure of all three heads, else REVIEW; with the case and
     acknowledgement plans when the organisation is known."""
     reasons = _review_reasons(draft, prediction, ctx.classifier)
-    doubt = answered(draft.thread_notes) or draft.resolved.needs_review  # a person decides whom to answer
+    answers = answered(draft.thread_notes)  # a reply to our mail: never acknowledged, a person decides
+    doubt = answers or draft.resolved.needs_review
     sure = prediction is not None and prediction.sure and _may_file(draft) and not doubt
     if sure:
         assert prediction is not None
@@ -208,7 +209,7 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _S
     disposition = Disposition.FILED if sure else Disposition.REVIEW
     case = ack = None
     if ctx.org is not None:
-        ack = _ack_plan(draft, prediction, ctx, sent)
+        ack = _ack_plan(draft, prediction, ctx, sent, answers)
         case = CasePlan(status=CaseStatus.OPEN if sure else CaseStatus.NEEDS_REVIEW,
                         review=() if sure else tuple(reasons), term=str(ack.plan.term), due=ack.due,
                         due_is_latest=ack.plan.due_is_latest, kind=prediction.kind if prediction else None,
@@ -220,11 +221,11 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _S
                    case=case, ack=ack)
 
 
-def _ack_plan(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _Sent) -> AckPlan:
+def _ack_plan(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _Sent, answers: str) -> AckPlan:
     """The acknowledgement plan; one that will go out counts towards the batch's rate limits."""
     assert ctx.org is not None
     key = rate_key(draft.resolved.complainant.addr[:320], sent.machines) if draft.resolved.complainant else ""
-    standing = ack_stage.Standing(sent.by_key.get(key, 0), sent.hour, answered(draft.thread_notes))
+    standing = ack_stage.Standing(sent.by_key.get(key, 0), sent.hour, answers)
     plan = ack_stage.decide(ctx.org, draft.resolved, prediction, draft.received, ctx.now, standing)
     if plan.suppressed is None and plan.held is None:
         sent.by_key[key] = sent.by_key.get(key, 0) + 1

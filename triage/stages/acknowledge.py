@@ -237,11 +237,11 @@ def compose(org: Organisation, letter: Letter, p: Plan, created: datetime, nonce
     text = env.get_template(f"{p.language}/{p.template}.txt").render(values)
     html = env.get_template(f"{p.language}/{p.template}.html").render(values)
     msg = MIMEMultipart("alternative", policy=_POLICY)
-    subject = quoted_subject(letter.subject)  # one line (no header injection), no links or phone numbers
+    subject = values["subject"]  # quoted: one line (no header injection), no links or phone numbers
     msg["Subject"] = _header(f"{_SUBJECT[p.language]}: {subject} [{letter.reference}]" if subject else
                              f"{_SUBJECT[p.language]} [{letter.reference}]", "Subject")
     msg["From"] = _address(*email.utils.parseaddr(org.ack_from()), "From")
-    msg["To"] = _address(greeting_name(letter.recipient.name), letter.recipient.addr, "To")
+    msg["To"] = _address(str(values["name"]), letter.recipient.addr, "To")
     if org.acknowledge.reply_to:
         msg["Reply-To"] = _address(*email.utils.parseaddr(org.acknowledge.reply_to), "Reply-To")
     msg["Date"] = email.utils.format_datetime(created.astimezone(AMSTERDAM))

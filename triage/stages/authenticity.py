@@ -76,14 +76,15 @@ def authenticated(mail: Mail, own: OwnAddresses) -> str:
     if sender is None or mail.from_count != 1:  # DMARC checks one From mailbox; with more, which one?
         return ""
     domain = sender.addr.rpartition("@")[2]
-    ours = domain in own.domains  # exactly: a sub-domain is not ours unless it is listed
+    if domain not in own.domains:  # exactly: a sub-domain is not ours unless it is listed (nor are staff)
+        return ""
     headers = list(_our_headers(mail, own.authserv_ids)) if own.authserv_ids else []
     dmarc = _first(headers, "dmarc")
     if dmarc is not None:
         passed = all(str(r.result).lower() == "pass" and _property(r, "header", "from") == domain for r in dmarc)
-        return "dmarc" if ours and passed else ""
+        return "dmarc" if passed else ""
     if own.dmarc_enforced and sender.addr in own.staff:
         return "staff"
     dkim = _first(headers, "dkim") or []
     signed = any(str(r.result).lower() == "pass" and _dkim_domain(r) == domain for r in dkim)
-    return "dkim" if ours and signed else ""
+    return "dkim" if signed else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from triage.addresses import REFERENCE
 from triage.stages.parse import one_line
 
 NAME_MAX = 80  # "Zoë Çelik-van Ommeren" fits many times over; a sentence with a pitch rarely does
@@ -92,7 +93,7 @@ _NUMBER = re.compile(r"\+?\d(?:[\s.()/+:-]*+\d)*+")
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:19|20)?\d\d"
 _ISO_DAY = r"(?:19|20)\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])"
 _DATE = re.compile(rf"(?:{_DAY}|{_ISO_DAY})(?: (?:[01]?\d|2[0-3])[:.][0-5]\d)?")
-_OUR_REFERENCE = re.compile(r"([A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,})")
+_OUR_REFERENCE = re.compile(f"({REFERENCE})")
 LONGEST_NUMBER = 4  # digits: "Bel 112", "2026", "1234 AB"; five or more are a phone or account number
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from triage.addresses import REFERENCE
 from triage.domain import Mail, Resolved, Screening
 from triage.reasons import Code, reason
 
@@ -87,7 +88,7 @@ def screen(resolved: Resolved) -> Screening:
     return Screening(machine=False)
 
 
-_ACK_ID = re.compile(rb"<ack\.[A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,}\.\d+@[^<>\s]+>")
+_ACK_ID = re.compile(rf"<ack\.{REFERENCE}\.\d+@[^<>\s]+>".encode())
 _BOUNCE = re.compile(r"^(dsn|machine-sender: (mailer[-_.]?daemon|postmaster))|undeliver|onbestelbaar|niet bezorgd|"
                      r"returned mail|delivery|failure notice|unzustellbar|nicht zustellbar", re.IGNORECASE)
 

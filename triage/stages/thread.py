@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from triage.addresses import REFERENCE
 from triage.domain import Mail, Resolved, ThreadMatch
 from triage.reasons import Code, Reason, reason
 
@@ -14,7 +15,7 @@ CaseFinder = Callable[[str], tuple[int, str | None] | None]
 # Our acknowledgement's Message-ID, `<ack.KL-2026-000042.0@lindendal.example>`, as a ticket system
 # may pass it on: in any case, without angle brackets, its local part quoted, folded, amid text. Any
 # domain: naming our reference this way makes a message a reply to us, which is never acknowledged.
-_ACK_ID = re.compile(r"ack\.([A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,})\.\d{1,9}@[A-Z0-9]", re.IGNORECASE)
+_ACK_ID = re.compile(rf"ack\.({REFERENCE})\.\d{{1,9}}@[A-Z0-9]", re.IGNORECASE)
 
 
 def _ack_references(mail: Mail) -> list[str]:
