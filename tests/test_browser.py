@@ -106,7 +106,7 @@ def test_work_through_the_queue_with_the_keyboard(browser: Any, base_url: str) -
 
 
 def test_correct_a_case_and_see_its_due_date_change(browser: Any, base_url: str, site: Site) -> None:
-    case_id = site.case_id(kind="question", status="open")
+    case_id = site.case_id(kind="question", status="new")
     page = _page(browser, base_url, STAFF)
     page.goto(f"{base_url}/case/{case_id}")
     before = page.locator("#due-date").inner_text()
@@ -302,7 +302,7 @@ def test_shortcuts_choose_topic_and_formality(browser: Any, base_url: str, site:
 
 def test_c_after_a_term_change_leads_to_the_corrected_acknowledgement(
         browser: Any, base_url: str, site: Site) -> None:
-    case_id = site.case_id(kind="complaint", formality="informal", status="open")
+    case_id = site.case_id(kind="complaint", formality="informal", status="new")
     page = _page(browser, base_url, STAFF)
     page.goto(f"{base_url}/case/{case_id}")
     page.keyboard.press("f")  # informal -> formal: 10 working days become 6 weeks

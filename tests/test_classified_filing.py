@@ -26,7 +26,7 @@ def test_demo_mail_is_filed_or_sent_to_review_by_the_model(dovecot, tmp_path: Pa
     assert result.counts["filed"] > 0 and result.counts["review"] > 0
     with sessions() as s:
         cases = s.scalars(select(Case)).all()
-    filed = [c for c in cases if c.status == "open"]
+    filed = [c for c in cases if c.status == "new"]
     review = [c for c in cases if c.status == "needs_review"]
     for case in filed:
         assert case.kind in ("complaint", "question") and case.topic in ("product", "service", "staff")

@@ -123,7 +123,7 @@ def test_garbage_is_filed_for_review_and_acknowledged_as_review_cases_are(tmp_pa
         garbage, genuine = cases["fb.test@example.org"], cases["els.visser@example.nl"]
         assert garbage.status == "needs_review" and garbage.kind is not None
         assert Code.UNKNOWN_WORDS.value in [r[0] for r in garbage.review_reasons]
-        assert genuine.status == "open"
+        assert genuine.status == "new"
         acks = {a.case_id: a for a in s.scalars(select(Acknowledgement))}
         assert acks[garbage.id].status == acks[genuine.id].status == "pending"
         assert acks[garbage.id].recipient == "fb.test@example.org"

@@ -235,7 +235,7 @@ def test_a_quarantined_message_lists_and_serves_its_files(staff: FlaskClient, si
 
 def test_correcting_a_case_recomputes_its_due_date_and_offers_a_corrected_acknowledgement(
         staff: FlaskClient, site: Site) -> None:
-    case_id = site.case_id(kind="complaint", formality="informal", status="open")
+    case_id = site.case_id(kind="complaint", formality="informal", status="new")
     with site.sessions() as s:
         case = s.get(Case, case_id)
         assert case is not None

@@ -86,7 +86,7 @@ def test_flash_messages_are_dutch(staff: FlaskClient, site: Site) -> None:
     page = _text(staff, f"/case/{case_id}")
     assert "geen gecorrigeerde bevestiging nodig" in page and "needs no" not in page
     with site.sessions() as s:
-        filed = s.scalars(select(Case).where(Case.status == "open")).first()
+        filed = s.scalars(select(Case).where(Case.status == "new")).first()
         assert filed is not None
         message_id = filed.messages[0].id
     staff.post(f"/message/{message_id}/replay", data={"csrf_token": _token(staff, "/queue")})
@@ -101,7 +101,7 @@ def _log(client: FlaskClient, case_id: int) -> str:
 
 
 def test_the_case_log_is_dutch_with_the_system_as_systeem(staff: FlaskClient, site: Site) -> None:
-    for case_id in (site.case_id(status="needs_review"), site.case_id(status="open")):
+    for case_id in (site.case_id(status="needs_review"), site.case_id(status="new")):
         log = _log(staff, case_id)
         assert "<strong>systeem</strong>" in log and "worker" not in log
         for english in ("reason:", "template:", "recipient", "nonce", "due:", "unsure", "informal_complaint",
@@ -136,7 +136,7 @@ def _badges(page: str, head: str) -> dict[str, bool]:
 
 def test_the_red_badge_follows_the_heads_threshold(staff: FlaskClient, site: Site) -> None:
     with site.sessions.begin() as s:
-        case = s.scalars(select(Case).where(Case.status == "open").order_by(Case.id)).first()
+        case = s.scalars(select(Case).where(Case.status == "new").order_by(Case.id)).first()
         assert case is not None
         case.confidences = {"kind": 0.95, "topic": 0.75, "formality": 0.52, "language": 0.99}
         case_id, version = case.id, case.model_version
@@ -192,7 +192,7 @@ def _owed(client: FlaskClient) -> str:
 
 def test_a_correction_that_changes_the_term_leads_to_the_corrected_acknowledgement(
         staff: FlaskClient, site: Site) -> None:
-    case_id = site.case_id(kind="complaint", formality="informal", status="open")
+    case_id = site.case_id(kind="complaint", formality="informal", status="new")
     with site.sessions() as s:
         case = s.get(Case, case_id)
         assert case is not None
@@ -223,7 +223,7 @@ def test_a_confirmation_that_keeps_the_term_goes_on_to_the_next_case(staff: Flas
 
 def test_the_tab_and_the_case_page_agree_on_who_is_owed_a_corrected_acknowledgement(
         staff: FlaskClient, site: Site) -> None:
-    for case_id in (site.case_id(kind="question", status="open"), site.case_id(kind="complaint", formality="formal")):
+    for case_id in (site.case_id(kind="question", status="new"), site.case_id(kind="complaint", formality="formal")):
         with site.sessions() as s:
             case = s.get(Case, case_id)
             assert case is not None

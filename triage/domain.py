@@ -29,9 +29,19 @@ class Disposition(enum.StrEnum):
 
 
 class CaseStatus(enum.StrEnum):
-    NEEDS_REVIEW = "needs_review"
-    OPEN = "open"
-    CLOSED = "closed"
+    """Where a case stands in the procedure (`triage.procedure` owns the moves between them)."""
+
+    NEEDS_REVIEW = "needs_review"  # te beoordelen: the classification is not sure
+    NEW = "new"  # nieuw: classified, nobody handles it yet
+    IN_PROGRESS = "in_progress"  # in behandeling: a handler is assigned
+    ANSWERED = "answered"  # afgehandeld: the written answer went out (Awb 9:12)
+    RESOLVED = "resolved"  # informeel opgelost (Awb 9:5)
+    NOT_HANDLED = "not_handled"  # niet in behandeling genomen (Awb 9:8)
+    FORWARDED = "forwarded"  # doorgezonden (Awb 9:7, 2:3)
+    WITHDRAWN = "withdrawn"  # ingetrokken
+    QUESTION_ANSWERED = "question_answered"  # beantwoord: a question
+    NOT_A_COMPLAINT = "not_a_complaint"  # geen klacht: leaves the figures
+    MERGED = "merged"  # joined an earlier case of the same complainant
 
 
 class AckStatus(enum.StrEnum):

@@ -210,7 +210,7 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _S
     case = ack = None
     if ctx.org is not None:
         ack = _ack_plan(draft, prediction, ctx, sent, answers)
-        case = CasePlan(status=CaseStatus.OPEN if sure else CaseStatus.NEEDS_REVIEW,
+        case = CasePlan(status=CaseStatus.NEW if sure else CaseStatus.NEEDS_REVIEW,
                         review=() if sure else tuple(reasons), term=str(ack.plan.term), due=ack.due,
                         due_is_latest=ack.plan.due_is_latest, kind=prediction.kind if prediction else None,
                         topic=prediction.topic if prediction else None,

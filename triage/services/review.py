@@ -51,8 +51,11 @@ def _correct(session: Session, deps: Deps, org: Organisation, case: Case, user: 
     labels, now = _labels(labels), deps.clock()
     changed = store.record_correction(session, case, user, labels, now)
     plan = plan_for(session, org, case)
-    store.set_term(case, str(plan.term), plan.due, plan.due_is_latest)
-    case.status, case.review_reason, case.review_reasons = CaseStatus.OPEN.value, "", []
+    if not case.extensions and case.consent_date is None:  # an extended term stays as the letter said
+        store.set_term(case, str(plan.term), plan.due, plan.due_is_latest)
+    if case.status == CaseStatus.NEEDS_REVIEW:
+        case.status = CaseStatus.NEW.value
+    case.review_reason, case.review_reasons = "", []
     repo.audit(session, "case.corrected" if changed else "case.confirmed", now, actor=user,
                organisation=case.organisation, case_id=case.id, changed=changed, labels=labels,
                due=plan.due.isoformat())
@@ -91,8 +94,10 @@ def correct(deps: Deps, case_id: int, user: str, labels: dict[str, str], scope: 
 
 def offers_corrected_ack(case: Case, rows: list[Acknowledgement]) -> bool:
     """True when the acknowledgement that went out states another term than the case now has."""
+    rows = [r for r in rows if r.kind == "ack"]  # answers and notices are letters of their own
     sent = [r for r in rows if r.status == AckStatus.SENT]
-    if not sent or case.status == CaseStatus.NEEDS_REVIEW or case.kind is None:
+    working = case.status in (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
+    if not sent or not working or case.kind is None or case.extensions or case.consent_date is not None:
         return False
     last = sent[-1]
     if any(r.nonce > last.nonce and r.status in (AckStatus.PENDING, AckStatus.SENDING) for r in rows):
@@ -106,7 +111,7 @@ def _queue_corrected_ack(session: Session, deps: Deps, org: Organisation, case: 
     if not offers_corrected_ack(case, rows) or not case.complainant:
         raise Invalid("this case needs no corrected acknowledgement")
     opening = min(case.messages, key=lambda m: (m.received_at, m.id))
-    plan, now, nonce = plan_for(session, org, case), deps.clock(), max(r.nonce for r in rows) + 1
+    plan, now, nonce = plan_for(session, org, case), deps.clock(), max(r.nonce for r in rows if r.kind == "ack") + 1
     recipient = Address(case.complainant, case.complainant_name)
     letter = ack_stage.Letter(reference=case.reference, recipient=recipient, subject=case.subject,
                               received=case.received_at,

@@ -68,7 +68,8 @@ def recent_counts(session: Session, recipients: set[str], now: datetime,
     counts = dict.fromkeys(keys, 0)
     if keys:
         rows = session.execute(select(Acknowledgement.recipient, func.count()).where(
-            or_(*(_same_key(k) for k in sorted(keys))), Acknowledgement.status.in_(COUNTED_ACKS),
+            or_(*(_same_key(k) for k in sorted(keys))), Acknowledgement.kind == "ack",
+            Acknowledgement.status.in_(COUNTED_ACKS),
             Acknowledgement.created_at >= now - timedelta(hours=24)).group_by(Acknowledgement.recipient))
         for recipient, n in rows:
             key = rate_key(recipient, machines)
@@ -80,8 +81,8 @@ def recent_counts(session: Session, recipients: set[str], now: datetime,
 def hour_count(session: Session, organisation: str, now: datetime) -> int:
     """The organisation's acknowledgements sent or on their way, written in the last hour."""
     return int(session.scalar(select(func.count()).select_from(Acknowledgement).where(
-        Acknowledgement.organisation == organisation, Acknowledgement.status.in_(COUNTED_ACKS),
-        Acknowledgement.created_at >= now - timedelta(hours=1))) or 0)
+        Acknowledgement.organisation == organisation, Acknowledgement.kind == "ack",
+        Acknowledgement.status.in_(COUNTED_ACKS), Acknowledgement.created_at >= now - timedelta(hours=1))) or 0)
 
 
 def held_counts(session: Session) -> dict[str, int]:
@@ -136,7 +137,8 @@ def record_bounce(session: Session, organisation: str, message_ids: tuple[str, .
     references = []
     for row in rows:
         row.status, row.reason = BOUNCED, f"bounced: {reason}"[:2000]
-        references.append(row.case.reference)
+        if row.case is not None:
+            references.append(row.case.reference)
         repo.audit(session, "ack.bounced", now, organisation=organisation, case_id=row.case_id,
                    message_id=bounce_message_id, reason=reason)
     return references
@@ -148,7 +150,7 @@ def claim(session: Session, worker: str, settings: Outbox, now: datetime) -> lis
                    or_(Acknowledgement.next_attempt_at.is_(None), Acknowledgement.next_attempt_at <= now)),
               and_(Acknowledgement.status == SENDING, Acknowledgement.claimed_until < now))
     rows = list(session.scalars(select(Acknowledgement).where(due).order_by(Acknowledgement.id)
-                                .options(joinedload(Acknowledgement.case, innerjoin=True))  # its reference
+                                .options(joinedload(Acknowledgement.case))  # its reference
                                 .limit(settings.batch).with_for_update(skip_locked=True, of=Acknowledgement)))
     for row in rows:
         if row.status == SENDING:  # its sender died between sending and recording: the documented window
@@ -157,6 +159,12 @@ def claim(session: Session, worker: str, settings: Outbox, now: datetime) -> lis
         row.status, row.claimed_by = SENDING, worker
         row.claimed_until = now + timedelta(seconds=settings.lease)
     return rows
+
+
+def action(kind: str, what: str) -> str:
+    """The audit action of an outbox event: `ack.sent` for an acknowledgement, `letter.sent` for
+    an answer, a notice or a digest (its kind in the details)."""
+    return f"{'ack' if kind == 'ack' else 'letter'}.{what}"
 
 
 def envelope(row: Acknowledgement) -> tuple[str, str]:
@@ -170,24 +178,27 @@ class Claimed:
 
     id: int
     organisation: str
-    case_id: int
+    case_id: int | None  # None: a digest
     reference: str
     mail_from: str
     rcpt_to: str
     raw: bytes
+    kind: str = "ack"
 
     @classmethod
     def of(cls, row: Acknowledgement) -> Claimed:
         assert row.raw is not None
         mail_from, rcpt_to = envelope(row)
-        return cls(row.id, row.organisation, row.case_id, row.case.reference, mail_from, rcpt_to, row.raw)
+        reference = row.case.reference if row.case is not None else ""
+        return cls(row.id, row.organisation, row.case_id, reference, mail_from, rcpt_to, row.raw, row.kind)
 
 
 def mark_sent(session: Session, item: Claimed, now: datetime) -> None:
     """Record a delivery: one UPDATE and one audit row, nothing read first (this closes the window)."""
     session.execute(update(Acknowledgement).where(Acknowledgement.id == item.id).values(
         status=SENT, sent_at=now, claimed_by=None, claimed_until=None, attempts=Acknowledgement.attempts + 1))
-    repo.audit(session, "ack.sent", now, organisation=item.organisation, case_id=item.case_id, recipient=item.rcpt_to)
+    repo.audit(session, action(item.kind, "sent"), now, organisation=item.organisation, case_id=item.case_id,
+               recipient=item.rcpt_to, kind=item.kind)
 
 
 def mark_failed_attempt(session: Session, row_id: int, error: str, permanent: bool, settings: Outbox,
@@ -202,7 +213,8 @@ def mark_failed_attempt(session: Session, row_id: int, error: str, permanent: bo
         row.reasons = [why.stored()]
     if permanent or row.attempts >= settings.max_attempts:
         row.status = FAILED
-        repo.audit(session, "ack.failed", now, organisation=row.organisation, case_id=row.case_id, error=error,
+        repo.audit(session, action(row.kind, "failed"), now, organisation=row.organisation, case_id=row.case_id,
+                   kind=row.kind, error=error,
                    attempts=row.attempts)
         return True
     row.status = PENDING

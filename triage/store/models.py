@@ -91,7 +91,26 @@ class Case(Base):
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
     term: Mapped[str] = mapped_column(String(60), default="")  # "6 weeks", "10 working days"
     due_is_latest: Mapped[bool] = mapped_column(Boolean, default=False)  # under review: the longest term
+    # The procedure (triage.procedure): who handles it, the hearing, the extension, how it ended.
+    handler: Mapped[str | None] = mapped_column(String(100), index=True)  # a user name
+    extensions: Mapped[int] = mapped_column(Integer, default=0)  # the one extension of Awb 9:11 lid 2
+    due_before_extension: Mapped[date | None] = mapped_column(Date)
+    consent_date: Mapped[date | None] = mapped_column(Date)  # a further delay the complainant agreed to
+    hearing: Mapped[str] = mapped_column(String(20), default="")  # "", planned, held, skipped
+    hearing_date: Mapped[date | None] = mapped_column(Date)
+    hearing_note: Mapped[str] = mapped_column(Text, default="")
+    judgement: Mapped[str] = mapped_column(String(20), default="")  # founded, partly_founded, ...
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    ending_note: Mapped[str] = mapped_column(Text, default="")
+    draft: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the answer being written: text, judgement
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    merged_from: Mapped[str | None] = mapped_column(String(20))  # the status before the merge
+    unread_since: Mapped[datetime | None]  # new correspondence from the complainant, not yet read
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic check: a stale form is refused
     messages: Mapped[list[Message]] = relationship(back_populates="case", foreign_keys="Message.case_id")
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Message(Base):
@@ -136,7 +155,7 @@ class Message(Base):
 class Acknowledgement(Base):
     """The outbox: one acknowledgement per case, written with the case, sent by the send job."""
 
-    __tablename__ = "acknowledgements"
+    __tablename__ = "acknowledgements"  # and every other letter we send: answers, notices, digests
     __table_args__ = (
         UniqueConstraint("case_id", "nonce"),
         Index("ix_acknowledgements_due", "status", "next_attempt_at"),
@@ -144,8 +163,9 @@ class Acknowledgement(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organisation: Mapped[str] = mapped_column(String(64))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    nonce: Mapped[int] = mapped_column(Integer, default=0)  # 0: the first; >0: a corrected one
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # None: a digest
+    kind: Mapped[str] = mapped_column(String(20), default="ack")  # ack, or a letter: answer, extension, ...
+    nonce: Mapped[int] = mapped_column(Integer, default=0)  # ack 0: the first; >0: a corrected one; letters 1000+
     status: Mapped[str] = mapped_column(String(20))  # pending, sending, sent, failed, suppressed, bounced
     reason: Mapped[str] = mapped_column(Text, default="")  # why suppressed, the last error, the bounce
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # a suppression's code
@@ -162,7 +182,19 @@ class Acknowledgement(Base):
     claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case | None] = relationship()
+
+
+class Digest(Base):
+    """One digest mail per recipient per day, written with its outbox row: a second worker's
+    attempt on the same day fails on this key and sends nothing."""
+
+    __tablename__ = "digests"
+    recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("acknowledgements.id"))
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
 
 
 class User(Base):
@@ -172,7 +204,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
-    role: Mapped[str] = mapped_column(String(20))  # staff, admin
+    role: Mapped[str] = mapped_column(String(20))  # staff, coordinator, admin
+    email: Mapped[str | None] = mapped_column(String(320))  # where their daily digest goes
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # in a row; slows the next attempt
     last_failed_at: Mapped[datetime | None]

@@ -24,11 +24,14 @@ def _letter_class() -> Any:
 def corrected_ack_owed() -> Any:
     """A condition on Case: it owes a corrected acknowledgement that nobody queued yet."""
     sent, newer, last = aliased(Acknowledgement), aliased(Acknowledgement), aliased(Acknowledgement)
-    last_sent = (select(func.max(last.nonce)).where(last.case_id == Case.id, last.status == AckStatus.SENT)
-                 .correlate(Case).scalar_subquery())
-    differs = exists().where(sent.case_id == Case.id, sent.status == AckStatus.SENT, sent.nonce == last_sent,
+    last_sent = (select(func.max(last.nonce)).where(last.case_id == Case.id, last.kind == "ack",
+                                                    last.status == AckStatus.SENT).correlate(Case).scalar_subquery())
+    differs = exists().where(sent.case_id == Case.id, sent.kind == "ack", sent.status == AckStatus.SENT,
+                             sent.nonce == last_sent,
                              or_(sent.due_date.is_distinct_from(Case.due_date),
                                  ~sent.template.endswith("/" + _letter_class()))).correlate(Case)
-    waiting = exists().where(newer.case_id == Case.id, newer.nonce > last_sent,
+    waiting = exists().where(newer.case_id == Case.id, newer.kind == "ack", newer.nonce > last_sent,
                              newer.status.in_((AckStatus.PENDING, AckStatus.SENDING))).correlate(Case)
-    return and_(Case.status != CaseStatus.NEEDS_REVIEW, Case.kind.is_not(None), differs, ~waiting)
+    # an extended term was told in its own notice; an ended case owes nothing
+    return and_(Case.status.in_((CaseStatus.NEW, CaseStatus.IN_PROGRESS)), Case.kind.is_not(None),
+                Case.extensions == 0, Case.consent_date.is_(None), differs, ~waiting)

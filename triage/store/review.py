@@ -97,7 +97,7 @@ def _case_query(f: Filters, scope: Scope, status: str | None = None) -> Select[A
     elif status == "ack_owed":
         q = q.where(corrected_ack_owed())
     elif status == "open":
-        q = q.where(Case.status == CaseStatus.OPEN)
+        q = q.where(Case.status.in_([CaseStatus.NEW, CaseStatus.IN_PROGRESS]))
     elif status != "all":
         q = q.where(false())
     return q
@@ -159,8 +159,8 @@ def queue(session: Session, f: Filters, scope: Scope, per_page: int = PER_PAGE) 
     start = (f.page - 1) * per_page
     cases = list(session.scalars(cq.order_by(Case.due_date.is_(None), Case.due_date, Case.received_at, Case.id)
                                  .limit(start + per_page)))
-    failed = set(session.scalars(select(Acknowledgement.case_id).where(
-        Acknowledgement.case_id.in_([c.id for c in cases]), Acknowledgement.status.in_(_FAILED_ACK))))
+    failed = {i for i in session.scalars(select(Acknowledgement.case_id).where(
+        Acknowledgement.case_id.in_([c.id for c in cases]), Acknowledgement.status.in_(_FAILED_ACK))) if i}
     messages = list(session.scalars(mq.order_by(Message.disposition.desc(), Message.received_at, Message.id)
                                     .limit(start + per_page)))
     items = [_case_item(c, failed) for c in cases] + [_message_item(m) for m in messages]
@@ -257,7 +257,7 @@ def arrivals(session: Session) -> list[tuple[datetime, bool]]:
     """Every case's arrival and whether it was filed without a person: open, classified by a
     model, and never confirmed or corrected. Two columns, not whole rows."""
     corrected = exists().where(Correction.case_id == Case.id)
-    auto = and_(Case.status == CaseStatus.OPEN, Case.model_version.is_not(None), ~corrected)
+    auto = and_(Case.review_reason == "", Case.model_version.is_not(None), ~corrected)
     return [(at, bool(flag)) for at, flag in session.execute(
         select(Case.received_at, when((auto, True), else_=False)).order_by(Case.received_at))]
 
