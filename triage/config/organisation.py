@@ -63,6 +63,8 @@ class Acknowledge(_Strict):
     appeal_name: str = "de Nationale ombudsman"
     appeal_name_en: str = "the National Ombudsman"
     appeal_url: str = "https://www.nationaleombudsman.nl"
+    appeal_term: str = "binnen een jaar na deze brief"  # when the complainant must turn there, as the answer says it
+    appeal_term_en: str = "within one year of this letter"
     templates: Path | None = None  # a folder with nl/… and en/… templates that override ours
     max_age_days: Annotated[float, Field(strict=True, gt=0)] = 7.0  # older mail (a backlog) is filed, not acknowledged
     per_recipient_per_day: Annotated[int, Field(strict=True, ge=1)] = 3
@@ -75,6 +77,21 @@ class Acknowledge(_Strict):
         if value is not None and "@" not in email.utils.parseaddr(value)[1]:
             raise ValueError(f"{value!r} is not an e-mail address (write 'Name <klachten@example.nl>')")
         return value
+
+
+class Procedure(_Strict):
+    """After intake: who coordinates, when the daily digest goes out, how far ahead it looks."""
+
+    coordinator: str | None = None  # the coordinator's address: the digest of unassigned and overdue cases
+    digest_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "08:00"  # Europe/Amsterdam
+    due_soon: Annotated[int, Field(strict=True, ge=0, le=30)] = 5  # working days ahead the digest looks
+
+    @field_validator("coordinator")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in email.utils.parseaddr(value)[1]:
+            raise ValueError(f"{value!r} is not an e-mail address (write 'klachtencoordinator@example.nl')")
+        return email.utils.parseaddr(value)[1].lower() if value is not None else None
 
 
 class Organisation(_Strict):
@@ -92,6 +109,7 @@ class Organisation(_Strict):
     folders: Folders = Folders()
     terms: Terms = Terms()
     acknowledge: Acknowledge = Acknowledge()
+    procedure: Procedure = Procedure()
 
     @model_validator(mode="after")
     def _sender(self) -> Organisation:

@@ -97,6 +97,9 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, 
     msg.details = outcome.details()
     if outcome.disposition == Disposition.JOINED and outcome.thread:
         msg.case_id = outcome.thread.case_id
+        joined = session.get(Case, msg.case_id)
+        if joined is not None and joined.unread_since is None:  # new correspondence for the handler
+            joined.unread_since = msg.received_at
         return outcome.thread.reference
     if outcome.case is None:
         return ""
