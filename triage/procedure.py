@@ -399,7 +399,7 @@ class Alert:
 
 def alerts(facts: Facts, today: date, window: int, rules: Rules) -> list[Alert]:
     """What a handler must be told about a case today: late, due within `window` working days, the
-    last days to extend it, or the last days to send a 9:8 notice."""
+    last days to extend it, or (a formal complaint not yet heard) the last days to send a 9:8 notice."""
     if facts.status not in WORKING or facts.due is None:
         return []
     found = []
@@ -410,7 +410,7 @@ def alerts(facts: Facts, today: date, window: int, rules: Rules) -> list[Alert]:
         found.append(Alert("due_soon", facts.due))
         if facts.formal and facts.extensions == 0:
             found.append(Alert("extension_ends", facts.due))
-    if facts.complaint and facts.hearing != "held":
+    if facts.formal and facts.hearing != "held":  # 9:8 is a step of the formal procedure only
         deadline = ninety_eight_deadline(facts.received, rules.calendar)
         if today <= deadline <= rules.calendar.add_working_days(today, min(window, 5)):
             found.append(Alert("notice_98", deadline))
