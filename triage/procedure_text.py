@@ -106,15 +106,29 @@ _LETTER_PROBLEMS = {
 }
 
 
+_PLAIN = {  # the sentence when a refusal lacks the parameter its usual sentence names
+    No.ROLE: "Dat mag uw rol niet: vraag het de klachtencoördinator.",
+    No.STATE: "Dat kan niet bij een zaak in deze toestand.",
+    No.EXPIRED: "De termijn is al verstreken: verdagen kan alleen daarvoor. Meer tijd kan nu alleen met "
+                "schriftelijke instemming van de klager.",
+    No.EXTENDED_ALREADY: "De termijn is al een keer verdaagd. Meer tijd kan alleen met schriftelijke instemming "
+                         "van de klager: leg die vast met haar datum.",
+    No.UNTIL_NOT_LATER: "De nieuwe datum moet na de huidige uiterste datum liggen.",
+    No.MERGE_ORDER: "De latere zaak sluit aan bij de eerdere: voeg deze zaak niet bij een nieuwere.",
+    No.HANDLER_UNKNOWN: "Die persoon is geen actieve gebruiker van deze organisatie.",
+}
+
+
 def refusal(no: Refusal) -> str:
-    """A refusal as one Dutch sentence."""
-    params = {k: _day(v) if isinstance(v, date) or v is None else v for k, v in no.params.items()}
-    params["status_words"] = STATES.get(str(no.params.get("status", "")), str(no.params.get("status", "")))
+    """A refusal as one Dutch sentence (without a parameter it needs, the same sentence without it)."""
+    params = {k: _day(v) for k, v in no.params.items() if v not in (None, "")}
+    if "status" in params:
+        params["status_words"] = STATES.get(str(params["status"]), str(params["status"]))
     if no.code == No.LETTER:
-        problem = str(no.params.get("problem", "template"))
-        params["problem_words"] = _LETTER_PROBLEMS.get(problem, "{detail}").format(
-            appeal=no.params.get("appeal", "de ombudsman"), detail=no.params.get("detail", ""))
+        problem = str(no.params.get("problem") or "template")
+        params["problem_words"] = _LETTER_PROBLEMS.get(problem, _LETTER_PROBLEMS["template"]).format(
+            appeal=no.params.get("appeal") or "de ombudsman", detail=no.params.get("detail") or "onbekend")
     try:
         return _REFUSALS[no.code].format(**params)
     except (KeyError, IndexError):
-        return _REFUSALS[no.code].split(":")[0] + "."
+        return _PLAIN.get(no.code, _REFUSALS[no.code])
