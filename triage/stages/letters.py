@@ -26,7 +26,7 @@ from triage.addresses import ack_message_id
 from triage.config import Organisation
 from triage.dates import AMSTERDAM, long_date
 from triage.domain import Address
-from triage.stages.acknowledge import _POLICY, _address, _header, _text_part, sender_domain
+from triage.stages.acknowledge import _POLICY, _address, _header, _text_part, deliverable, sender_domain
 from triage.stages.quoting import greeting_name, quoted_subject
 from triage.stages.terms import receipt_day
 
@@ -134,6 +134,8 @@ def message_id(org: Organisation, reference: str, nonce: int) -> str:
 def write(org: Organisation, paper: Paper, created: datetime, nonce: int) -> Written:
     """The letter as a multipart/alternative message (text, and the same text as simple HTML),
     threaded to the message that opened the case."""
+    if not deliverable(paper.recipient.addr):  # the intake checked it; a stored or edited address may differ
+        raise LetterProblem("header", f"not an address we can deliver to: {paper.recipient.addr[:80]!r}")
     text = body(org, paper)
     html = environment(org.acknowledge.templates).get_template("layout.html").render(
         org_name=org.name, reference=paper.reference, language=paper.language,
