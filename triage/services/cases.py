@@ -22,6 +22,7 @@ from triage.procedure import Act, Action, Change, Facts, No, Refusal, Rules
 from triage.procedure_text import JUDGEMENTS, NOT_HANDLED_GROUNDS, refusal
 from triage.services.deps import Deps
 from triage.stages import letters
+from triage.stages.acknowledge import deliverable
 from triage.store import cases as store
 from triage.store import repo
 from triage.store import review as review_store
@@ -174,7 +175,7 @@ def _queue_letter(session: Session, org: Organisation, case: Case, decided: tupl
                   actor: str, now: datetime) -> bool:
     """Write the change's letter to the outbox; False when the case has nobody to write to."""
     facts, act, change = decided
-    if not case.complainant:
+    if not case.complainant or not deliverable(case.complainant):  # as for the acknowledgement: nobody to write to
         return False
     language = review_store.language(session, case)
     values = letter_values(org, facts, act, change, language)
