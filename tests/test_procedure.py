@@ -235,7 +235,7 @@ def test_an_answer_needs_its_text() -> None:
 def test_the_answer_records_its_day_whether_it_was_on_time_and_clears_the_draft() -> None:
     on_the_day = allowed(decide(replace(BASE, draft=True), act(A.ANSWER, today=DUE)))
     assert on_the_day.letter == "answer" and on_the_day.audit == "case.answered"
-    assert on_the_day.set == {"answered_on": DUE, "on_time": True, "judgement": "founded", "draft": ""}
+    assert on_the_day.set == {"answered_on": DUE, "on_time": True, "judgement": "founded", "draft": {}}
     late = allowed(decide(BASE, act(A.ANSWER, today=date(2026, 12, 15))))
     assert late.set["on_time"] is False and late.detail == {"on_time": False, "judgement": "founded"}
 

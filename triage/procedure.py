@@ -295,7 +295,7 @@ def _answer(facts: Facts, act: Act, rules: Rules) -> Change | Refusal:
             return Refusal(No.NOT_HEARD)
     ending = S.ANSWERED if facts.complaint else S.QUESTION_ANSWERED
     fields: dict[str, Any] = {"answered_on": act.today, "on_time": on_time(facts.due, act.today),
-                              "judgement": act.judgement if facts.complaint else "", "draft": ""}
+                              "judgement": act.judgement if facts.complaint else "", "draft": {}}
     if facts.handler is None:
         fields["handler"] = act.user  # who answers handles it
     return Change(ending, "case.answered", fields, letter="answer",
