@@ -205,6 +205,15 @@ def test_an_organisation_template_naming_the_ombudsman_is_used(tmp_path: Path) -
     assert "Eigen antwoord: Wij betreuren het." in text and "Wend u tot de Nationale ombudsman." in text
 
 
+def test_an_ombudsman_named_with_odd_blanks_is_still_found_and_an_empty_one_is_refused() -> None:
+    answer = {"text": "Wij betreuren het.", "judgement_words": ""}
+    text = body(organisation(appeal_name="de  Ombudsman\nMetropool"), paper("answer", "nl", answer))
+    assert "de  Ombudsman\nMetropool" in text
+    with pytest.raises(LetterProblem) as problem:
+        body(organisation(appeal_name=""), paper("answer", "nl", answer))
+    assert problem.value.code == "missing_appeal"
+
+
 def test_a_broken_organisation_template_is_a_letter_problem(tmp_path: Path) -> None:
     org = _override(tmp_path, "{% extends 'nl/letter.txt' %}{% block content %}{{ nonsense }}{% endblock %}")
     with pytest.raises(LetterProblem) as problem:

@@ -114,7 +114,7 @@ def body(org: Organisation, paper: Paper) -> str:
         text = env.get_template(f"{paper.language}/{paper.kind}.txt").render(context(org, paper))
     except Exception as exc:  # a broken override template is the organisation's problem, said plainly
         raise LetterProblem("template", f"{type(exc).__name__}: {exc}") from None
-    appeal = context(org, paper)["appeal_name"]
+    appeal = " ".join(str(context(org, paper)["appeal_name"]).split())  # blanks and line breaks count as one
     if paper.kind == "answer" and paper.formal and (not appeal or appeal not in " ".join(text.split())):
         raise LetterProblem("missing_appeal", appeal)
     return text
