@@ -63,10 +63,10 @@ def _mail() -> bytes:
     return msg.as_bytes()
 
 
-def file_case(tmp_path: Path, db_url: str) -> Filed:
+def file_case(tmp_path: Path, db_url: str, ack: str = "") -> Filed:
     """A formal complaint filed by the pipeline (no model: it arrives for review, acknowledged), then
     classified the way a reviewer does, with the dates of a complaint received on 2 November."""
-    extra = '\n[organisations.debrug.acknowledge]\nfrom = "Klachten De Brug <klachten@debrug.example>"\n'
+    extra = f'\n[organisations.debrug.acknowledge]\nfrom = "Klachten De Brug <klachten@debrug.example>"\n{ack}\n'
     settings = settings_for(write_config(tmp_path, db_url, 'type = "maildir"\npath = "mail"\n', extra))
     sessions = sessions_for(settings)
     deps = build(settings, sessions, classifier=fixed(None), clock=lambda: NOW)
@@ -180,6 +180,24 @@ def test_a_refused_action_changes_nothing(tmp_path: Path, db_url: str) -> None:
         Action.CLOSE, ending=CaseStatus.ANSWERED))) == No.ANSWER_BY_LETTER
     assert refusal_code(lambda: cases.perform(filed.deps, filed.case_id, ANNA, Request(Action.REOPEN, note="x"))) \
         == No.ROLE
+    assert state(filed) == before
+
+
+def test_an_answer_the_organisations_template_cannot_write_is_refused_and_changes_nothing(
+        tmp_path: Path, db_url: str) -> None:
+    templates = tmp_path / "templates"
+    (templates / "nl").mkdir(parents=True)
+    (templates / "nl" / "answer.txt").write_text(
+        '{% extends "nl/letter.txt" %}{% block content %}{{ text }}\n{% endblock %}', encoding="utf-8")
+    filed = file_case(tmp_path, db_url, f'templates = "{templates}"')
+    cases.perform(filed.deps, filed.case_id, ANNA, Request(Action.SKIP_HEARING, ground="waived"))
+    before = state(filed)
+    answer = Request(Action.ANSWER, text="Wij betreuren het.", judgement="founded")
+    for call in (cases.perform, cases.preview):
+        with pytest.raises(ProcedureRefused) as refused:
+            call(filed.deps, filed.case_id, ANNA, answer)
+        assert refused.value.refusal.code == No.LETTER
+        assert "de Nationale ombudsman ontbreekt in het sjabloon" in str(refused.value)
     assert state(filed) == before
 
 
