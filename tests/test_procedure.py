@@ -197,6 +197,8 @@ def test_a_question_gets_no_consented_extension() -> None:
     (A.PLAN_HEARING, {"on": date(2026, 11, 1)}, No.HEARING_DATE),
     (A.PLAN_HEARING, {"on": None}, No.HEARING_DATE),
     (A.HOLD_HEARING, {"text": " "}, No.REPORT_MISSING),
+    (A.HOLD_HEARING, {"on": date(2026, 10, 30)}, No.HEARING_DATE),
+    (A.HOLD_HEARING, {"on": date(2026, 11, 21)}, No.HEARING_FUTURE),  # tomorrow
     (A.SKIP_HEARING, {"ground": "bored"}, No.GROUND_MISSING),
 ])
 def test_a_hearing_needs_its_date_report_or_ground(action: Action, values: dict[str, Any], code: No) -> None:
@@ -212,6 +214,8 @@ def test_holding_the_hearing_records_its_day_and_report() -> None:
     change = allowed(decide(replace(BASE, hearing="planned"), act(A.HOLD_HEARING, on=date(2026, 11, 18))))
     assert change.set == {"hearing": "held", "hearing_date": date(2026, 11, 18),
                           "hearing_note": "Klager gehoord, verslag in dossier."}
+    today = allowed(decide(replace(BASE, hearing="planned"), act(A.HOLD_HEARING)))
+    assert today.set["hearing_date"] == TODAY
 
 
 @pytest.mark.parametrize("hearing", ["", "planned"])

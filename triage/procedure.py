@@ -66,6 +66,7 @@ class No(enum.StrEnum):
     JUDGEMENT_MISSING = "judgement_missing"
     NOT_HEARD = "not_heard"  # a formal complaint is answered only after its hearing or its skipping
     HEARING_DATE = "hearing_date"  # before receipt
+    HEARING_FUTURE = "hearing_future"  # a hearing recorded as held on a day still to come
     REPORT_MISSING = "report_missing"
     ANSWER_BY_LETTER = "answer_by_letter"  # 'answered' is reached by sending the answer
     DRAFT_PENDING = "draft_pending"  # an unsent answer waits: send or discard it first
@@ -239,6 +240,10 @@ def _hold_hearing(facts: Facts, act: Act, rules: Rules) -> Change | Refusal:
     if not act.text.strip():
         return Refusal(No.REPORT_MISSING)
     held = act.on or act.today
+    if held < receipt_day(facts.received):
+        return Refusal(No.HEARING_DATE)
+    if held > act.today:
+        return Refusal(No.HEARING_FUTURE)
     return Change(facts.status, "case.hearing_held", {"hearing": "held", "hearing_date": held,
                                                       "hearing_note": act.text.strip()},
                   detail={"on": held.isoformat(), "report": act.text.strip()})

@@ -87,6 +87,7 @@ _REFUSALS = {
     No.NOT_HEARD: "De klager is nog niet gehoord (Awb 9:10): leg eerst het horen vast, of waarom het "
                   "achterwege bleef.",
     No.HEARING_DATE: "Geef een datum voor het horen, niet voor de ontvangst van de klacht.",
+    No.HEARING_FUTURE: "Het horen kan pas als gehouden worden vastgelegd op of na de dag zelf: plan het anders.",
     No.REPORT_MISSING: "Schrijf een kort verslag van het horen.",
     No.ANSWER_BY_LETTER: "Een klacht wordt afgehandeld door het schriftelijke antwoord te versturen.",
     No.DRAFT_PENDING: "Er staat een onverzonden antwoord klaar: verstuur of verwijder het eerst.",
