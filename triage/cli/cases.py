@@ -126,7 +126,8 @@ def _show_lines(info: CaseInfo) -> list[str]:
     lines += [f"  {short_datetime(a.created)}  {a.kind:12} {a.status:10} {a.recipient}" for a in info.letters]
     lines.append("tijdlijn:")
     for event in info.timeline:
-        detail = " ".join(f"{k}={v}" for k, v in sorted(event.detail.items()) if v not in ("", None, [], {}))
+        detail = " ".join(f"{k}={v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+                          for k, v in sorted(event.detail.items()) if v not in ("", None, [], {}))
         lines.append(f"  {short_datetime(event.at)}  {event.actor:12} {event.action:24} {detail}".rstrip())
     return lines
 
