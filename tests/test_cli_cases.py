@@ -249,3 +249,19 @@ def test_a_bad_email_address_is_one_line_and_exit_2(office: Office, address: str
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
     assert accounts.account(office.deps, "joop") is None
     assert accounts.account(office.deps, "sanne").email is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("command", ["show", "assign", "contact", "hearing", "extend", "answer", "close", "reopen",
+                                     "merge", "split"])
+def test_every_case_command_has_help_with_as_and_config(command: str) -> None:
+    result = CliRunner().invoke(main, ["case", command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.stdout
+    assert "--as USER" in result.stdout and "--config" in result.stdout
+
+
+def test_hearing_takes_exactly_one_of_its_three_forms(office: Office) -> None:
+    before = office.show("KL-2026-000001")
+    result = office.run("case", "hearing", "KL-2026-000001", "--held", "--skipped", "waived")
+    assert result.exit_code == 2 and "give one of --planned DATE" in result.stderr
+    assert office.run("case", "hearing", "KL-2026-000001", "--planned", "10-12-2026").exit_code == 2
+    assert office.show("KL-2026-000001") == before
