@@ -1,4 +1,4 @@
-"""Review UI and account commands: serve, user add/list/orgs/disable/password, corrections export."""
+"""Review UI and account commands: serve, user add/list/orgs/email/disable/password, corrections export."""
 
 from __future__ import annotations
 
@@ -51,23 +51,27 @@ ALL_OPTION = click.option("--all-organisations", is_flag=True,
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["staff", "admin"]), required=True, help="staff reviews; admin also "
-              "manages users and models.")
+@click.option("--role", type=click.Choice(["staff", "coordinator", "admin"]), required=True,
+              help="staff review and handle cases; a coordinator may also reopen ended ones; admin also manages "
+              "users and models.")
+@click.option("--email", default=None, metavar="ADDRESS", help="Where the account's daily digest goes.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of asking.")
 @ORG_OPTION
 @ALL_OPTION
 @config_option
 @friendly
-def user_add(name: str, role: str, password_stdin: bool, organisations: tuple[str, ...], all_organisations: bool,
-             config_path: Path) -> None:
+def user_add(name: str, role: str, email: str | None, password_stdin: bool, organisations: tuple[str, ...],
+             all_organisations: bool, config_path: Path) -> None:
     """Add an account (the password is asked twice, or read from stdin). Staff see only the
     organisations given with --org (or all with --all-organisations); admins see all."""
     settings = _settings(config_path)
     from triage.services import accounts
 
-    accounts.add(deps_for(settings), name, _password(password_stdin), role, organisations, all_organisations)
-    click.echo(f"added {role} {name}")
-    if role == "staff" and not organisations and not all_organisations:
+    deps = deps_for(settings)
+    accounts.email_address(email)  # a bad address is refused before the password is asked
+    added = accounts.add(deps, name, _password(password_stdin), role, organisations, all_organisations, email=email)
+    click.echo(f"added {role} {name}" + (f" <{added.email}>" if added.email else ""))
+    if role != "admin" and not organisations and not all_organisations:
         click.echo(f"{name} sees no organisation yet: give them one with `triage user orgs {name} --org ID`",
                    err=True)
 
@@ -84,6 +88,22 @@ def user_orgs(name: str, organisations: tuple[str, ...], all_organisations: bool
 
     accounts.set_organisations(deps_for(_settings(config_path)), name, organisations, all_organisations, "cli")
     click.echo(f"{name} sees " + ("every organisation" if all_organisations else ", ".join(organisations) or "none"))
+
+
+@user.command("email")
+@click.argument("name")
+@click.argument("address", required=False)
+@click.option("--clear", is_flag=True, help="Take the account's e-mail address off (no digest any more).")
+@config_option
+@friendly
+def user_email(name: str, address: str | None, clear: bool, config_path: Path) -> None:
+    """Set the e-mail address an account's daily digest goes to (or take it off with --clear)."""
+    if bool(address) == clear:
+        raise click.UsageError("give either an ADDRESS or --clear")
+    from triage.services import accounts
+
+    stored = accounts.set_email(deps_for(_settings(config_path)), name, None if clear else address, actor="cli")
+    click.echo(f"{name} gets mail at {stored}" if stored else f"{name} has no e-mail address any more")
 
 
 def _password(from_stdin: bool) -> str:
@@ -118,7 +138,7 @@ def user_list(config_path: Path) -> None:
         last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never"
         orgs = ("all organisations" if u.all_organisations or u.role == "admin"
                 else ", ".join(u.organisations) or "no organisation")
-        click.echo(f"{u.name:20} {u.role:6} {state:9} last login {last:16}  {orgs}")
+        click.echo(f"{u.name:20} {u.role:11} {state:9} last login {last:16}  {u.email or '-':30}  {orgs}")
 
 
 @user.command("disable")

@@ -1,7 +1,7 @@
 """Accounts of the review UI as the shells use them: logging in (throttled per client address and
 per address and account name, counted atomically before the password is checked), the server-side
 sessions a login opens and logout ends, the logged-in user with the organisations they may see, and
-managing accounts (add, block, re-enable, a new password, role, organisations). Blocking an account
+managing accounts (add, block, re-enable, a new password, role, organisations, e-mail address). Blocking an account
 or giving it a new password ends its sessions; refusals are `AccountError`s with a `Problem` code."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ ADDRESS_FREE = 20  # attempts from one address, whatever the names, before the s
 class CurrentUser:
     id: int
     name: str
-    role: str  # staff, admin
+    role: str  # staff, coordinator, admin
     scope: Scope = Scope()  # the organisations whose cases and messages they may see and handle
 
 
@@ -50,6 +50,7 @@ class Account:
     failed_logins: int
     organisations: tuple[str, ...] = ()  # their memberships
     all_organisations: bool = False  # sees every organisation, also later ones (admins always do)
+    email: str | None = None  # where their daily digest goes
 
 
 def _keys(address: str, name: str) -> tuple[tuple[str, int], tuple[str, int]]:
@@ -128,7 +129,7 @@ def _current(user: User) -> CurrentUser:
 
 def _account(u: User) -> Account:
     return Account(u.name, u.role, u.active, u.last_login_at, u.failed_logins,
-                   tuple(m.organisation for m in u.memberships), u.all_organisations)
+                   tuple(m.organisation for m in u.memberships), u.all_organisations, u.email)
 
 
 def organisations(deps: Deps) -> dict[str, str]:
@@ -176,13 +177,28 @@ def _configured(deps: Deps, organisations: Iterable[str]) -> list[str]:
     return wanted
 
 
-def add(deps: Deps, name: str, password: str, role: str, organisations: Iterable[str] = (),
-        all_organisations: bool = False, actor: str = "cli") -> None:
-    """A new account that sees `organisations` (configured ids) or all of them; a bad name, a short
-    password, a name in use or an unknown organisation raises AccountError."""
+def add(deps: Deps, name: str, password: str, role: str, organisations: Iterable[str] = (),  # noqa: PLR0913 (the form)
+        all_organisations: bool = False, actor: str = "cli", email: str | None = None) -> Account:
+    """A new account that sees `organisations` (configured ids) or all of them, with an optional
+    e-mail address; a bad name, a short password, a name in use, an unknown organisation or an
+    address that is not one mailbox raises AccountError."""
     wanted = _configured(deps, organisations)
     with deps.sessions.begin() as session:
-        users.add(session, name, password, role, wanted, all_organisations, actor=actor)
+        return _account(users.add(session, name, password, role, wanted, all_organisations, actor=actor,
+                                  email=email))
+
+
+def email_address(value: str | None) -> str | None:
+    """An e-mail address as it would be stored (lower case, one mailbox), None for none; anything
+    else raises AccountError (the CLI checks it before asking for a password)."""
+    return users.mailbox_address(value)
+
+
+def set_email(deps: Deps, name: str, email: str | None, actor: str) -> str | None:
+    """Give an account an e-mail address for its digest (None or empty: none); returns the address
+    as stored. An address that is not one mailbox, or an unknown name, raises AccountError."""
+    with deps.sessions.begin() as session:
+        return users.set_email(session, name, email, actor).email
 
 
 def set_organisations(deps: Deps, name: str, organisations: Iterable[str], all_organisations: bool,
@@ -194,7 +210,7 @@ def set_organisations(deps: Deps, name: str, organisations: Iterable[str], all_o
 
 
 def set_role(deps: Deps, name: str, role: str, actor: str) -> None:
-    """Make an account staff or admin; nobody changes their own role (AccountError)."""
+    """Make an account staff, coordinator or admin; nobody changes their own role (AccountError)."""
     if name == actor:
         raise AccountError(Problem.OWN_ACCOUNT, "you cannot change your own role")
     with deps.sessions.begin() as session:

@@ -7,18 +7,20 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime
+from email.utils import getaddresses, parseaddr
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from triage import idn
 from triage.errors import Invalid
 from triage.store import repo, web_sessions
 from triage.store.models import Membership, User
 from triage.store.scope import EVERYTHING, Scope
 
-ROLES = ("staff", "admin")
+ROLES = ("staff", "coordinator", "admin")
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("not a password anyone has")
@@ -29,6 +31,7 @@ class Problem(enum.StrEnum):
 
     BAD_NAME = "bad_name"
     BAD_ROLE = "bad_role"
+    BAD_EMAIL = "bad_email"  # address
     SHORT_PASSWORD = "short_password"  # minimum
     NAME_TAKEN = "name_taken"  # name
     UNKNOWN_USER = "unknown_user"  # name
@@ -44,23 +47,52 @@ class AccountError(Invalid):
         self.problem, self.params = problem, params
 
 
-def add(session: Session, name: str, password: str, role: str, organisations: Iterable[str] = (),
-        all_organisations: bool = False, actor: str = "cli") -> User:
-    """A new account that sees `organisations` (or all of them); admins always see all."""
+def add(session: Session, name: str, password: str, role: str, organisations: Iterable[str] = (),  # noqa: PLR0913 (the form)
+        all_organisations: bool = False, actor: str = "cli", email: str | None = None) -> User:
+    """A new account that sees `organisations` (or all of them); admins always see all. `email`
+    (optional) is where its daily digest goes."""
     name = name.strip()
     if not name or len(name) > 100 or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise AccountError(Problem.BAD_NAME, f"user name {name!r}: use 1-100 letters, digits, '.', '-' or '_'")
     _check_role(role)
     _check_password(password)
+    address = mailbox_address(email)
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise AccountError(Problem.NAME_TAKEN, f"user {name} exists already", name=name)
-    user = User(name=name, password_hash=_HASHER.hash(password), role=role, active=True, failed_logins=0,
+    user = User(name=name, password_hash=_HASHER.hash(password), role=role, email=address, active=True,
+                failed_logins=0,
                 created_at=repo.now(), all_organisations=all_organisations,
                 memberships=[Membership(organisation=org) for org in sorted(set(organisations))])
     session.add(user)
     session.flush()
-    repo.audit(session, "user.added", repo.now(), actor=actor, user=name, role=role,
+    repo.audit(session, "user.added", repo.now(), actor=actor, user=name, role=role, email=address,
                organisations="*" if all_organisations else sorted(set(organisations)))
+    return user
+
+
+def mailbox_address(value: str | None) -> str | None:
+    """One mailbox (`name@domain`, a display name allowed) in its stored form: lower case, the
+    domain in A-labels; empty or None: no address. Anything else raises AccountError."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    pairs = getaddresses([text])
+    address = pairs[0][1] if len(pairs) == 1 else ""
+    local, at, domain = address.rpartition("@")
+    if (not at or not local or "." not in domain.strip(".") or domain.startswith(".") or domain.endswith(".")
+            or any(c.isspace() or c in ",;<>\"" for c in address)
+            or parseaddr(text)[1] != address):
+        raise AccountError(Problem.BAD_EMAIL, f"e-mail address {text!r}: give one address such as "
+                           "naam@organisatie.nl", address=text)
+    return idn.canonical(address)
+
+
+def set_email(session: Session, name: str, email: str | None, actor: str) -> User:
+    """Give an account an e-mail address (None or empty: take it off)."""
+    address = mailbox_address(email)
+    user = named(session, name)
+    user.email = address
+    repo.audit(session, "user.email", repo.now(), actor=actor, user=name, email=address)
     return user
 
 

@@ -1,6 +1,7 @@
 """The user pages for administrators, under /admin/users: the list, adding an account, and per
-account: its role, its organisations, a new password, blocking (after a confirmation) and
-re-enabling. Every change goes through `services.accounts`; a refusal is one Dutch line."""
+account: its role, its e-mail address, its organisations, a new password, blocking (after a
+confirmation) and re-enabling. Every change goes through `services.accounts`; a refusal is one
+Dutch line."""
 
 from __future__ import annotations
 
@@ -15,11 +16,17 @@ from triage.web import words
 from triage.web.auth import login_required
 from triage.web.context import deps
 
+ROLE_WORDS = {"staff": "medewerker", "coordinator": "coördinator", "admin": "beheerder"}
+_PROBLEMS = {  # refusals this page words itself (the rest: words.account_problem)
+    accounts.Problem.BAD_EMAIL: "Geef één e-mailadres, zoals naam@organisatie.nl.",
+    accounts.Problem.BAD_ROLE: "Kies als rol medewerker, coördinator of beheerder.",
+}
+
 
 def _refusal(exc: accounts.AccountError) -> str:
     if exc.problem == accounts.Problem.UNKNOWN_USER:
         abort(404)
-    return words.account_problem(exc.problem, exc.params)
+    return _PROBLEMS.get(exc.problem) or words.account_problem(exc.problem, exc.params)
 
 
 def _account(name: str) -> accounts.Account:
@@ -36,11 +43,12 @@ def _chosen() -> tuple[list[str], bool]:
 
 def users() -> str:
     return render_template("web/users.html", users=accounts.all_accounts(deps()),
-                           organisations=accounts.organisations(deps()))
+                           organisations=accounts.organisations(deps()), role_words=ROLE_WORDS)
 
 
 def new_user() -> Any:
-    form = {"name": request.form.get("name", "").strip(), "role": request.form.get("role", "staff")}
+    form = {"name": request.form.get("name", "").strip(), "role": request.form.get("role", "staff"),
+            "email": request.form.get("email", "").strip()}
     chosen, everything = _chosen()
     error = None
     if request.method == "POST":
@@ -49,20 +57,21 @@ def new_user() -> Any:
             error = "De twee wachtwoorden zijn niet gelijk."
         else:
             try:
-                accounts.add(deps(), form["name"], password, form["role"], chosen, everything, actor=g.user.name)
+                accounts.add(deps(), form["name"], password, form["role"], chosen, everything, actor=g.user.name,
+                             email=form["email"] or None)
             except accounts.AccountError as exc:
                 error = _refusal(exc)
             else:
                 flash(f"{form['name']} is toegevoegd en kan nu inloggen.", "ok")
                 return redirect(url_for("admin.user", name=form["name"]))
     page = render_template("web/user_new.html", form=form, chosen=chosen, everything=everything, error=error,
-                           organisations=accounts.organisations(deps()))
+                           organisations=accounts.organisations(deps()), role_words=ROLE_WORDS)
     return (page, 400) if error else page
 
 
 def user(name: str) -> str:
     return render_template("web/user.html", account=_account(name), organisations=accounts.organisations(deps()),
-                           own=name == g.user.name)
+                           own=name == g.user.name, role_words=ROLE_WORDS)
 
 
 def confirm_block(name: str) -> Any:
@@ -73,7 +82,7 @@ def confirm_block(name: str) -> Any:
     return render_template("web/user_block.html", account=account)
 
 
-def _change(name: str, change: Callable[[], None], done: str) -> Response:
+def _change(name: str, change: Callable[[], object], done: str) -> Response:
     try:
         change()
     except accounts.AccountError as exc:
@@ -108,6 +117,13 @@ def change_role(name: str) -> Response:
                    f"De rol van {name} is gewijzigd.")
 
 
+def change_email(name: str) -> Response:
+    address = request.form.get("email", "").strip()
+    done = f"Het e-mailadres van {name} is gewijzigd." if address else f"{name} heeft geen e-mailadres meer."
+    return _change(name, lambda: accounts.set_email(deps(), name, address or None, actor=g.user.name),
+                   done)
+
+
 def change_organisations(name: str) -> Response:
     chosen, everything = _chosen()
     return _change(name, lambda: accounts.set_organisations(deps(), name, chosen, everything, actor=g.user.name),
@@ -123,6 +139,7 @@ PAGES: list[tuple[str, Callable[..., Any], list[str]]] = [
     ("/<name>/enable", enable_user, ["POST"]),
     ("/<name>/password", reset_password, ["POST"]),
     ("/<name>/role", change_role, ["POST"]),
+    ("/<name>/email", change_email, ["POST"]),
     ("/<name>/organisations", change_organisations, ["POST"]),
 ]
 
