@@ -18,7 +18,7 @@ from triage.store import repo, web_sessions
 from triage.store.models import Membership, User
 from triage.store.scope import EVERYTHING, Scope
 
-ROLES = ("staff", "admin")
+ROLES = ("staff", "coordinator", "admin")
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("not a password anyone has")
