@@ -167,6 +167,22 @@ def demo(directory: Path) -> None:
     click.echo(f"\nThe demo lives in {directory}/: the filed mail is in {directory}/mail/.Triage.*, the "
                f"database in {directory}/triage.db.\nPoll it again with: triage poll --once --config "
                f"{config_path}")
+    password = demo_mod.add_account(deps)
+    click.echo(_next_steps(config_path, outbox, password))
+
+
+def _next_steps(config_path: Path, outbox: Path, password: str) -> str:
+    from triage.demo import ACCOUNT, ACCOUNT_EMAIL
+
+    return f"""
+Take a complaint through the procedure in the browser:
+  1. triage serve --config {config_path}
+  2. open http://127.0.0.1:8080/ and log in as {ACCOUNT} / {password}
+     (a coordinator of Gemeente Lindendal; digest address {ACCOUNT_EMAIL})
+  3. open a case, assign it (to {ACCOUNT}), hold or skip the hearing of a formal complaint,
+     extend the term once, and answer it
+  4. triage send --once --config {config_path}
+     writes each letter (extension notice, answer) as an .eml file into {outbox}/"""
 
 
 def _table(result: PollResult) -> str:

@@ -1,15 +1,23 @@
-"""`triage demo`: a folder with a config, SQLite and a Maildir of example messages, polled once."""
+"""`triage demo`: a folder with a config, SQLite and a Maildir of example messages, polled once,
+and an account to take its cases through the procedure in the browser."""
 
 from __future__ import annotations
 
 import mailbox
+import secrets
 import shutil
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triage.errors import ConfigError
 
+if TYPE_CHECKING:
+    from triage.services.deps import Deps
+
 MARKER = ".triage-demo"
+ACCOUNT = "demo"  # a coordinator of Lindendal: assigns, extends, answers, reopens
+ACCOUNT_EMAIL = "coordinator@lindendal.example"  # where this account's daily digest would go
 CONFIG = """\
 # Demo configuration written by `triage demo`. See config.example.toml for every key.
 [database]
@@ -41,6 +49,10 @@ contact_email = "klachten@lindendal.example"
 appeal_name = "de Nationale ombudsman"
 appeal_url = "https://www.nationaleombudsman.nl"
 
+[organisations.lindendal.procedure]
+# The daily digest of unassigned and overdue cases goes here (each handler gets their own).
+coordinator = "klachtencoordinator@lindendal.example"
+
 [organisations.lindendal.mailbox]
 type = "maildir"
 path = "mail"
@@ -66,3 +78,14 @@ def create(directory: Path) -> Path:
     for _name, raw in example_messages():
         inbox.add(raw)
     return config
+
+
+def add_account(deps: Deps) -> str:
+    """The demo's coordinator account (ACCOUNT) for the web UI; returns its new random password."""
+    from triage.store import users
+
+    password = secrets.token_urlsafe(9)
+    with deps.sessions.begin() as session:
+        user = users.add(session, ACCOUNT, password, "coordinator", ["lindendal"], actor="demo")
+        user.email = ACCOUNT_EMAIL
+    return password
