@@ -363,3 +363,12 @@ def test_the_command_refuses_a_malformed_date_in_one_line(deps: Any, tmp_path: P
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "YYYY-MM-DD" in result.stderr
 
+
+
+def test_check_config_states_each_organisations_digest(tmp_path: Path, sqlite_url: str) -> None:
+    make_deps(tmp_path, sqlite_url, at(THURSDAY, 9))
+    result = CliRunner().invoke(main, ["check-config", "--offline", "--config", str(tmp_path / "triage.toml")])
+    assert result.exit_code == 0, result.output
+    assert ("debrug: digest each working day from 08:00 (due soon: 5 working days); coordinators: "
+            "coordinator@debrug.example and coordinator/admin users") in result.stdout
+    assert "linde: digest each working day from 09:00" in result.stdout
