@@ -29,7 +29,7 @@ from triage.services.send import send_once
 from triage.stages import letters
 from triage.store import cases as case_store
 from triage.store import users
-from triage.store.models import Acknowledgement, Case, Digest
+from triage.store.models import Acknowledgement, Case, Digest, User
 from triage.store.scope import EVERYTHING
 from triage.worker import run_forever
 
@@ -187,6 +187,16 @@ def test_a_handler_who_coordinates_gets_one_mail_with_both_parts(deps: Any) -> N
     with deps.sessions() as session:
         own = session.scalars(select(Case).where(Case.reference == "KL-2026-000006")).one()
         assert f"https://klachten.debrug.example/case/{own.id}" in text_
+
+
+def test_the_configured_coordinator_address_of_a_user_gets_one_mail(deps: Any) -> None:
+    with deps.sessions.begin() as session:
+        session.scalars(select(User).where(User.name == "carla")).one().email = "COORDINATOR@debrug.example"
+    result = digest.run(deps)
+    rows = queued(deps)
+    assert len(rows["coordinator@debrug.example"]) == 1 and "carla@debrug.example" not in rows
+    assert references(rows["coordinator@debrug.example"][0]) == EXPECTED["carla@debrug.example"]
+    assert [o.name for o in result.recipients if o.address == "coordinator@debrug.example"] == ["carla"]
 
 
 def test_the_handler_is_told_of_an_ending_extension_and_9_8_notice(deps: Any) -> None:
