@@ -382,3 +382,8 @@ def test_check_config_states_each_organisations_digest(tmp_path: Path, sqlite_ur
     assert ("debrug: digest each working day from 08:00 (due soon: 5 working days); coordinators: "
             "coordinator@debrug.example and coordinator/admin users") in result.stdout
     assert "linde: digest each working day from 09:00" in result.stdout
+
+
+def test_the_command_has_help() -> None:
+    result = CliRunner().invoke(main, ["digest", "--help"])
+    assert result.exit_code == 0 and "--date" in result.stdout and "--dry-run" in result.stdout
