@@ -1,6 +1,7 @@
-"""The daemon's schedule: APScheduler 3 jobs poll every organisation's mailbox at its interval and
-send due acknowledgements, one run at a time per job, missed runs coalesced; IMAP IDLE and
-PostgreSQL LISTEN wake them early. SIGTERM/SIGINT stop it after the message in hand.
+"""The daemon's schedule: APScheduler 3 jobs poll every organisation's mailbox at its interval,
+send due acknowledgements and letters, and queue the daily digests, one run at a time per job,
+missed runs coalesced; IMAP IDLE and PostgreSQL LISTEN wake them early. SIGTERM/SIGINT stop it
+after the message in hand.
 
 Only scheduling lives here: what a job does is a service (`triage.services`).
 """
@@ -21,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from triage.config import ImapMailbox, Organisation
 from triage.errors import ConfigError, ServerError
 from triage.logs import Outage, get_logger
+from triage.services import digest
 from triage.services import jobs as long_jobs
 from triage.services.deps import Deps
 from triage.services.poll import Poller
@@ -123,6 +125,19 @@ def _add_polls(schedule: Schedule, deps: Deps, stop: threading.Event, sending: b
         schedule.add(f"poll:{org.id}", poll_then_send, org.poll_interval)
 
 
+def _add_digest(schedule: Schedule, deps: Deps, sending: bool) -> None:
+    """The daily digest: each run (at start, then every 10 minutes) queues what is due (a working
+    day, past digest_time) and not yet queued that day; the send job is woken for it."""
+    digester = digest.Digester(deps)
+
+    def digest_then_send() -> None:
+        result = digester.run()
+        if sending and result is not None and result.count("sent"):
+            schedule.wake("send")
+
+    schedule.add("digest", digest_then_send, digest.INTERVAL)
+
+
 def run_forever(deps: Deps, stop: threading.Event | None = None, poll: bool = True) -> None:
     """Run the scheduler until SIGTERM/SIGINT (or `stop` is set); `poll=False` only sends."""
     stop = stop or threading.Event()
@@ -137,6 +152,7 @@ def run_forever(deps: Deps, stop: threading.Event | None = None, poll: bool = Tr
         schedule.add("send", Sender(deps).run, deps.settings.outbox.interval)
     if poll:  # long jobs the web UI queued (retraining); the first run fails those a stopped worker left
         schedule.add("jobs", long_jobs.Runner(deps, stop), long_jobs.INTERVAL)
+        _add_digest(schedule, deps, sending)
     schedule.scheduler.start()
     if sending and deps.sessions.kw["bind"].dialect.name == "postgresql":
         _thread("outbox-listener", OutboxListener(deps.settings.database.url, stop, schedule.waker("send")).run)

@@ -14,7 +14,7 @@ from triage.cli import _settings, config_option, daemon_deps, deps_for, friendly
 from triage.errors import ConfigError
 
 if TYPE_CHECKING:
-    from triage.config import Settings
+    from triage.config import Organisation, Settings
     from triage.services.poll import PollResult
 
 
@@ -45,9 +45,17 @@ def check_config(config_path: Path, offline: bool) -> None:
     for org in settings.organisations.values():
         click.echo(f"{org.id}: {org.name}: {org.mailbox.describe()}" + ("" if offline else " (reachable)"))
         click.echo(f"{org.id}: {org.verification()}")
+        click.echo(f"{org.id}: {_digest_plan(org)}")
     if settings.smtp is not None:
         click.echo(f"acknowledgements: {settings.smtp.describe()}" + ("" if offline else " (reachable)"))
     click.echo(f"{config_path}: OK")
+
+
+def _digest_plan(org: Organisation) -> str:
+    procedure, users = org.procedure, "coordinator/admin users with an e-mail address"
+    coordinators = f"{procedure.coordinator} and {users}" if procedure.coordinator else f"{users} only"
+    return (f"digest each working day from {procedure.digest_time} (due soon: {procedure.due_soon} working days); "
+            f"coordinators: {coordinators}")
 
 
 @main.group()

@@ -170,21 +170,31 @@ class DigestLine:
     what: str  # overdue, due_soon, extension_ends, notice_98, unread, unassigned
     day: date | None = None  # the date the line is about
     url: str = ""
+    handler: str = ""  # the coordinator's lines name who handles the case
+    organisation: str = ""  # named when the mail covers several organisations
 
 
 def digest(org: Organisation, recipient: str, name: str, day: date, sections: dict[str, list[DigestLine]],
            created: datetime) -> Written:
-    """The daily digest to one member of staff (or the coordinator): Dutch, plain text."""
+    """The daily digest to one member of staff (or the coordinator): Dutch, plain text. `sections`:
+    a handler's own (overdue, due_soon, extension_ends, notice_98, unread) and the coordinator's
+    (unassigned, all_overdue); empty ones are left out. `org` sends it. Raises LetterProblem when
+    an override template fails or an address cannot be written."""
     env = environment(org.acknowledge.templates)
     count = len({line.reference for lines in sections.values() for line in lines})
-    text = env.get_template("nl/digest.txt").render(name=name, day=long_date(day, "nl"), sections=sections,
-                                                    count=count, org_name=org.name,
-                                                    date=lambda d: long_date(d, "nl") if d else "")
-    msg = MIMEMultipart("alternative", policy=_POLICY)
-    subject = f"Klachten: {count} {'zaak vraagt' if count == 1 else 'zaken vragen'} aandacht ({long_date(day, 'nl')})"
-    msg["Subject"] = _header(subject, "Subject")
-    msg["From"] = _address(*email.utils.parseaddr(org.ack_from()), "From")
-    msg["To"] = _address(name, recipient, "To")
+    names = sorted({line.organisation for lines in sections.values() for line in lines if line.organisation})
+    try:
+        text = env.get_template("nl/digest.txt").render(
+            name=name, day=long_date(day, "nl"), sections=sections, count=count, org_name=org.name,
+            organisations=names or [org.name], date=lambda d: long_date(d, "nl") if d else "")
+        msg = MIMEMultipart("alternative", policy=_POLICY)
+        subject = (f"Klachten: {count} {'zaak vraagt' if count == 1 else 'zaken vragen'} aandacht "
+                   f"({long_date(day, 'nl')})")
+        msg["Subject"] = _header(subject, "Subject")
+        msg["From"] = _address(*email.utils.parseaddr(org.ack_from()), "From")
+        msg["To"] = _address(name, recipient, "To")
+    except Exception as exc:  # an override template, an address nobody can write to: said plainly
+        raise LetterProblem("digest", f"{type(exc).__name__}: {exc}") from None
     msg["Date"] = email.utils.format_datetime(created.astimezone(AMSTERDAM))
     key = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
     msg["Message-ID"] = f"<digest.{day.isoformat()}.{key}@{sender_domain(org)}>"
