@@ -186,6 +186,14 @@ def test_a_consent_needs_its_past_date_and_a_later_due_date(values: dict[str, An
     assert refused(decide(BASE, act(A.EXTEND_WITH_CONSENT, **values))) == code
 
 
+def test_a_consent_after_an_expired_term_needs_a_date_still_to_come() -> None:
+    """The term ran out on 14 December; a consented date of 18 December, entered on the 21st, is refused."""
+    late = act(A.EXTEND_WITH_CONSENT, today=date(2026, 12, 21), consent=date(2026, 12, 15), until=date(2026, 12, 18))
+    assert refused(decide(BASE, late)) == No.UNTIL_NOT_LATER
+    fine = replace(late, until=date(2027, 1, 8))
+    assert not isinstance(decide(BASE, fine), Refusal)
+
+
 def test_a_question_gets_no_consented_extension() -> None:
     question = replace(BASE, kind="question", formality=None)
     assert refused(decide(question, act(A.EXTEND_WITH_CONSENT))) == No.NOT_COMPLAINT

@@ -280,8 +280,8 @@ def _extend_with_consent(facts: Facts, act: Act, rules: Rules) -> Change | Refus
         return Refusal(No.NOT_COMPLAINT)
     if act.consent is None or act.consent > act.today or act.consent < receipt_day(facts.received):
         return Refusal(No.CONSENT_DATE)
-    if act.until is None or (facts.due is not None and act.until <= facts.due):
-        return Refusal(No.UNTIL_NOT_LATER, {"due": facts.due})
+    if act.until is None or (facts.due is not None and act.until <= facts.due) or act.until <= act.today:
+        return Refusal(No.UNTIL_NOT_LATER, {"due": facts.due})  # a new date already past promises nothing
     return Change(facts.status, "case.extended_with_consent",
                   {"due_date": act.until, "consent_date": act.consent},
                   letter="consent", detail={"from": _iso(facts.due), "to": act.until.isoformat(),
