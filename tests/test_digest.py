@@ -387,3 +387,20 @@ def test_check_config_states_each_organisations_digest(tmp_path: Path, sqlite_ur
 def test_the_command_has_help() -> None:
     result = CliRunner().invoke(main, ["digest", "--help"])
     assert result.exit_code == 0 and "--date" in result.stdout and "--dry-run" in result.stdout
+
+
+def test_a_reply_to_an_ended_case_is_news_for_its_handler_and_else_for_the_coordinator(deps: Any) -> None:
+    """anna answered KL-8 and the complainant wrote back: anna hears of it; an ended case nobody
+    handled (KL-3, closed without handler) goes to the coordinators instead."""
+    with deps.sessions.begin() as session:
+        answered = session.scalars(select(Case).where(Case.reference == "KL-2026-000008")).one()
+        answered.unread_since = datetime(2026, 12, 2, 15, tzinfo=UTC)
+        dropped = session.scalars(select(Case).where(Case.reference == "KL-2026-000004")).one()
+        dropped.status, dropped.unread_since = "not_a_complaint", datetime(2026, 12, 2, 16, tzinfo=UTC)
+    digest.run(deps)
+    rows = queued(deps)
+    assert "KL-2026-000008" in references(rows["anna@debrug.example"][0])
+    assert "Nieuwe post van de klager" in body(rows["anna@debrug.example"][0])
+    coordinator = body(rows["coordinator@debrug.example"][0])
+    assert "Nieuwe post bij een afgeronde zaak zonder behandelaar" in coordinator
+    assert "KL-2026-000004" not in coordinator.split("Nieuwe post bij")[0]  # ended: no longer "zonder behandelaar"

@@ -30,7 +30,7 @@ log = get_logger("triage.digest")
 
 INTERVAL = 600.0  # seconds between the job's runs: a worker started after digest_time sends at once
 OWN = ("overdue", "due_soon", "extension_ends", "notice_98", "unread")  # a handler's cases
-COORDINATING = ("unassigned", "all_overdue")  # the coordinator's view of an organisation
+COORDINATING = ("unassigned", "all_overdue", "unread_unassigned")  # the coordinator's view of an organisation
 COORDINATOR_ROLES = ("coordinator", "admin")
 
 
@@ -149,6 +149,10 @@ def _own_lines(org: Organisation, case: Case, day: date, url: str, named: bool) 
 def _coordinator_lines(org: Organisation, case: Case, day: date, url: str,
                        named: bool) -> list[tuple[str, DigestLine]]:
     found = []
+    if case.status not in procedure.WORKING:  # an ended case: only news that nobody handles
+        if case.handler is None and case.unread_since is not None:
+            found.append(("unread_unassigned", _line(org, case, "unread", None, url, named)))
+        return found
     if case.handler is None:
         found.append(("unassigned", _line(org, case, "unassigned", None, url, named)))
     if case.due_date is not None and case.due_date < day:

@@ -156,9 +156,12 @@ def worklist_counts(session: Session, scope: Scope, user: str, today: date, week
 
 
 def digest_candidates(session: Session, organisations: list[str]) -> list[Case]:
-    """Every working case of these organisations (the digest decides what to say of each)."""
-    return list(session.scalars(select(Case).where(Case.organisation.in_(organisations), Case.status.in_(WORKING))
-                                .order_by(Case.due_date, Case.id)))
+    """Every working case of these organisations, and every other one with unread correspondence (a
+    reply to an answer is news too); the digest decides what to say of each."""
+    return list(session.scalars(select(Case).where(
+        Case.organisation.in_(organisations),
+        or_(Case.status.in_(WORKING), and_(Case.unread_since.is_not(None), Case.status != CaseStatus.MERGED)))
+        .order_by(Case.due_date, Case.id)))
 
 
 @dataclass(frozen=True)
