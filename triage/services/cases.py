@@ -123,6 +123,9 @@ def _perform(session: Session, deps: Deps, key: int | str, actor: Actor, request
     decision = procedure.decide(facts, act, rules(org))
     if isinstance(decision, Refusal):
         raise ProcedureRefused(decision)
+    if request.action == Action.ANSWER and decision.set.get("handler") and store.active_user(
+            session, actor.name, case.organisation) is None:  # the CLI's administrator handles nothing
+        decision = replace(decision, set={k: v for k, v in decision.set.items() if k != "handler"})
     now = deps.clock()
     no_address = False
     if decision.letter:
