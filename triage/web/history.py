@@ -103,6 +103,7 @@ _DETAILS: dict[str, Callable[[Any], str]] = {
     "report": lambda v: f"verslag: {v}",
     "on": lambda v: "op " + _day(v),
     "handler": lambda v: f"behandelaar {v}",
+    "kind": lambda v: "",  # an outbox row's kind: the action's title names it
 }
 
 
@@ -147,8 +148,6 @@ _BY_ACTION: dict[str, dict[str, Callable[[Any], str]]] = {
     "case.reopened": {"reason": lambda v: f"reden: {v}", "was": lambda v: "was " + STATES.get(str(v), str(v))},
     "case.merged": {"into": lambda v: f"bij zaak {v}"},
 }
-for _letter_event in _LETTER_EVENTS:
-    _BY_ACTION[f"letter.{_letter_event}"] = {"kind": lambda v: ""}
 
 
 def actor(name: str) -> str:
