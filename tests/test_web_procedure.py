@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -240,3 +240,59 @@ def test_a_handler_with_cases_starts_at_mine(app: Flask, site: Site) -> None:
     page = fresh.get("/queue").get_data(as_text=True)
     assert "<h1>Mijn zaken</h1>" in page and case.reference in page
     assert "<h1>Mijn zaken</h1>" not in _client(app, OUTSIDER).get("/queue").get_data(as_text=True)
+
+
+def test_new_correspondence_is_marked_new_until_someone_reads_it(app: Flask, site: Site) -> None:
+    client = _client(app, HANDLER)
+    case = _case(site, status="new", kind="question")
+    with site.sessions.begin() as s:
+        row = s.get(Case, case.id)
+        assert row is not None
+        row.unread_since = datetime.now(UTC)
+    page = client.get(f"/case/{case.id}").get_data(as_text=True)
+    assert 'id="unread"' in page and "Nieuw" in page
+    assert "Nieuwe post" in client.get("/queue?view=all").get_data(as_text=True)
+    token = _token(client, f"/case/{case.id}")
+    page = html.unescape(client.post(f"/case/{case.id}/read", data={"csrf_token": token},
+                                     follow_redirects=True).get_data(as_text=True))
+    assert 'id="unread"' not in page and "Nieuwe post gelezen" in page
+    assert _fresh(site, case.id).unread_since is None
+
+
+ACTIONS = {  # every audit action of the procedure, with details as the services record them
+    "case.assigned": {"handler": "anouk", "previous": None, "status": "in_progress"},
+    "case.unassigned": {"previous": "anouk", "status": "new"},
+    "case.contact": {"note": "Gebeld"}, "case.hearing_planned": {"on": "2026-12-10", "note": ""},
+    "case.hearing_held": {"on": "2026-12-10", "report": "Gehoord"},
+    "case.hearing_skipped": {"ground": "waived", "note": ""},
+    "case.extended": {"from": "2026-12-10", "to": "2027-01-07", "note": ""},
+    "case.extended_with_consent": {"from": "2027-01-07", "to": "2027-02-01", "consent": "2026-12-20"},
+    "case.answered": {"on_time": False, "judgement": "unfounded"},
+    "case.closed": {"ending": "forwarded", "to": "Waterschap Rijnland", "note": ""},
+    "case.reopened": {"reason": "Vergissing", "was": "resolved"}, "case.merged": {"into": "KL-2026-000001"},
+    "case.split": {"note": ""}, "case.draft_saved": {}, "case.draft_discarded": {}, "case.read": {},
+    "letter.pending": {"kind": "consent", "recipient": "a@example.nl"},
+    "letter.sent": {"kind": "answer", "recipient": "a@example.nl"},
+    "letter.failed": {"kind": "not_handled", "error": "550 no such user", "attempts": 5},
+}
+
+
+def test_every_procedure_action_reads_as_a_dutch_line_with_its_details() -> None:
+    from triage.services.rows import LogRow
+    from triage.web import history
+
+    at = datetime(2026, 12, 3, 10, tzinfo=UTC)
+    lines = {action: history.lines([LogRow(at, "anouk", action, detail)], [], [])[0]
+             for action, detail in ACTIONS.items()}
+    for action, line in lines.items():
+        raw = {f"{key}: {value}" for key, value in ACTIONS[action].items()}  # what an unknown key would show
+        assert line.action != action and not raw & set(line.details), (action, line)
+    assert lines["case.assigned"].action == "Toegewezen aan anouk"
+    assert lines["case.extended"].action == "Termijn verlengd tot donderdag 7 januari 2027"
+    assert lines["case.answered"].action == "Antwoord verstuurd (te laat)"
+    assert "oordeel: ongegrond" in lines["case.answered"].details
+    assert lines["case.closed"].details == ["doorgezonden aan Waterschap Rijnland"]
+    assert lines["case.hearing_skipped"].details == ["reden: de klager wil niet worden gehoord"]
+    assert lines["case.reopened"].details == ["reden: Vergissing", "was informeel opgelost"]
+    assert (lines["letter.sent"].action, lines["letter.failed"].action) == ("Antwoord verzonden",
+                                                                           "Bericht niet in behandeling (9:8) mislukt")
