@@ -296,3 +296,21 @@ def test_every_procedure_action_reads_as_a_dutch_line_with_its_details() -> None
     assert lines["case.reopened"].details == ["reden: Vergissing", "was informeel opgelost"]
     assert (lines["letter.sent"].action, lines["letter.failed"].action) == ("Antwoord verzonden",
                                                                            "Bericht niet in behandeling (9:8) mislukt")
+
+
+def test_a_later_case_of_the_same_complainant_is_merged_and_split_again(app: Flask, site: Site) -> None:
+    client = _client(app, HANDLER)
+    with site.sessions.begin() as s:
+        found = list(s.scalars(select(Case).where(Case.status == "new", Case.complainant.is_not(None))
+                               .order_by(Case.received_at, Case.id)))
+        earlier, later = found[0], found[-1]
+        later.complainant = earlier.complainant  # the same person wrote twice
+        ids, into = (earlier.id, later.id), earlier.reference
+    page = _post(client, site, ids[1], "merge", into=into.lower())
+    assert f"samengevoegd met {into}." in page and _fresh(site, ids[1]).status == "merged"
+    assert 'id="split"' in page and 'id="assign-form"' not in page and f"bij zaak {into}" in page
+    assert _fresh(site, ids[1]).reference in client.get(f"/case/{ids[0]}").get_data(as_text=True)
+    page = _post(client, site, ids[1], "split")
+    assert _fresh(site, ids[1]).status == "new" and "Weer losgemaakt" in page
+    refused = _post(client, site, ids[0], "merge", into=_fresh(site, ids[1]).reference)
+    assert "niet bij de nieuwere" in refused and _fresh(site, ids[0]).status == "new"

@@ -66,7 +66,8 @@ def form_request(action: Action) -> services.Request:
 
 
 def _done_message(action: Action, done: services.Done, request_: services.Request) -> str:
-    text = DONE[action].format(handler=request_.handler or "niemand", due=nl_date(done.due), into=request_.into)
+    text = DONE[action].format(handler=request_.handler or "niemand", due=nl_date(done.due),
+                                 into=done.detail.get("into", request_.into))
     if action == Action.ASSIGN and not request_.handler:
         text = "De behandelaar is eraf gehaald."
     if done.letter:
