@@ -166,6 +166,10 @@ def test_a_formal_complaint_from_assignment_to_answer(app: Flask, site: Site) ->
     assert "Klager gehoord" in page and "verslag: De klager is telefonisch gehoord." in page
     shown = re.search(r'id="extended-to">([^<]+)<', page)
     assert shown is not None
+    token = _token(handler, f"/case/{case.id}")
+    notice = handler.post(f"/case/{case.id}/notice/extend", data={"csrf_token": token, "note": "Wij wachten.",
+                                                                 "version": str(_fresh(site, case.id).version)})
+    assert shown.group(1) in html.unescape(notice.get_data(as_text=True)) and _letters(site, case.id) == []
     page = _post(handler, site, case.id, "extend", note="Wij wachten op informatie.")
     extended = _fresh(site, case.id)
     assert extended.due_date is not None and case.due_date is not None and extended.due_date > case.due_date
