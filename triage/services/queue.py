@@ -43,6 +43,13 @@ def queue_page(deps: Deps, filters: Filters, scope: Scope) -> QueuePage:
     return QueuePage(items, total, pages, counts, organisations, held)
 
 
+def status_counts(deps: Deps, scope: Scope) -> tuple[dict[str, int], dict[str, str]]:
+    """How many items each review tab shows, and the organisations (id -> name) in scope."""
+    with deps.sessions() as session:
+        counts = store.counts(session, Filters(), scope)["status"]
+    return counts, {org.id: org.name for org in deps.settings.organisations.values() if scope.allows(org.id)}
+
+
 def release_held(deps: Deps, organisation: str, user: str, send: bool, scope: Scope) -> int | None:
     """Send (or drop) the acknowledgements of `organisation` that wait over the hourly limit; how
     many. None: no such organisation configured, or not in the person's scope."""

@@ -1,5 +1,6 @@
-"""Frozen copies of the rows the review pages show (a case, its messages, acknowledgements,
-corrections and log), made while the session is open so that a page renders them after it closed."""
+"""Frozen copies of the rows the review pages show (a case with its procedure, its messages,
+acknowledgements and letters, corrections and log), made while the session is open so that a
+page renders them after it closed."""
 
 from __future__ import annotations
 
@@ -33,13 +34,48 @@ class CaseRow:
     due_date: date | None
     term: str
     due_is_latest: bool
+    procedure: Procedure
 
     @classmethod
     def of(cls, case: Case) -> CaseRow:
         return cls(case.id, case.organisation, case.reference, case.status, case.review_reason,
                    list(case.review_reasons or []), case.complainant, case.complainant_name, case.forwarded_by,
                    case.subject, case.kind, case.topic, case.formality, dict(case.confidences or {}),
-                   case.model_version, case.received_at, case.due_date, case.term, case.due_is_latest)
+                   case.model_version, case.received_at, case.due_date, case.term, case.due_is_latest,
+                   Procedure.of(case))
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """What the procedure recorded of a case after intake: handler, hearing, extension, ending,
+    the answer being written, new correspondence, and the version a form must carry."""
+
+    handler: str | None
+    extensions: int
+    due_before_extension: date | None
+    consent_date: date | None
+    hearing: str
+    hearing_date: date | None
+    hearing_note: str
+    judgement: str
+    answered_on: date | None
+    ended_on: date | None
+    on_time: bool | None
+    ending_note: str
+    draft_text: str
+    draft_judgement: str
+    merged_into: int | None
+    unread_since: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, case: Case) -> Procedure:
+        draft = dict(case.draft or {})
+        return cls(case.handler, case.extensions or 0, case.due_before_extension, case.consent_date,
+                   case.hearing or "", case.hearing_date, case.hearing_note or "", case.judgement or "",
+                   case.answered_on, case.ended_on, case.on_time, case.ending_note or "",
+                   str(draft.get("text") or ""), str(draft.get("judgement") or ""), case.merged_into,
+                   case.unread_since, case.version)
 
 
 @dataclass(frozen=True)
@@ -88,11 +124,13 @@ class AckRow:
     due_date: date | None
     sent_at: datetime | None
     text: str
+    kind: str = "ack"  # ack, or a letter of the procedure: extension, consent, answer, not_handled, forwarded
+    created_at: datetime | None = None
 
     @classmethod
     def of(cls, ack: Acknowledgement) -> AckRow:
         return cls(ack.nonce, ack.status, ack.reason, list(ack.reasons or []), ack.recipient, ack.subject,
-                   ack.due_date, ack.sent_at, text_of(ack.raw))
+                   ack.due_date, ack.sent_at, text_of(ack.raw), ack.kind or "ack", ack.created_at)
 
 
 @dataclass(frozen=True)

@@ -285,3 +285,20 @@ def export_corrections(session: Session, folder: Path, since: int | None = None,
         writer.writeheader()
         writer.writerows(rows)
     return len(rows)
+
+
+def merged_here(session: Session, case_id: int) -> list[str]:
+    """The references of the cases merged into this one."""
+    return list(session.scalars(select(Case.reference).where(Case.merged_into == case_id).order_by(Case.id)))
+
+
+def reference_of(session: Session, case_id: int | None) -> str:
+    found = session.scalar(select(Case.reference).where(Case.id == case_id)) if case_id else None
+    return found or ""
+
+
+def worklist(session: Session, q: Select[Any], organisation: str, limit: int) -> list[Case]:
+    """A worklist's cases (`q` from `triage.store.cases.worklist_query`), the earliest due first."""
+    if organisation:
+        q = q.where(Case.organisation == organisation)
+    return list(session.scalars(q.order_by(Case.due_date.is_(None), Case.due_date, Case.id).limit(limit)))

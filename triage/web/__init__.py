@@ -1,4 +1,5 @@
-"""The review web UI: a Flask app factory with one blueprint per area (auth, review, admin).
+"""The review web UI: a Flask app factory with one blueprint per area (auth, review, the
+procedure of a case, admin).
 
 Sessions live on the server (the signed cookie, HttpOnly, SameSite=Lax and Secure under https,
 holds a random token); every POST carries a CSRF token (Flask-WTF); message bodies are rendered
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from triage.config import Settings
 from triage.services.deps import build, utc_now
 from triage.services.setup import open_sessions
-from triage.web import admin, auth, context, converters, errors, filters, review, security
+from triage.web import admin, auth, cases, context, converters, errors, filters, review, security
 from triage.web.config import configure
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -38,6 +39,6 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     filters.register(app)
     errors.register(app)
     converters.register(app)
-    for blueprint in (auth.bp, review.bp, admin.bp):
+    for blueprint in (auth.bp, review.bp, cases.bp, admin.bp):
         app.register_blueprint(blueprint)
     return app

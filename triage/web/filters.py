@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask
 
+from triage import procedure_text
 from triage.dates import long_date, short_datetime
 from triage.idn import unicode_domain
 from triage.web import history, words
@@ -44,7 +45,28 @@ def nl_address(value: str | None) -> str:
     return f"{local}@{unicode_domain(domain)}" if at and "xn--" in domain else value
 
 
+def nl_days(left: int | None) -> str:
+    """Days to a due date: 'nog 12 dagen', 'vandaag', '3 dagen te laat'; none gives ''."""
+    if left is None:
+        return ""
+    if left == 0:
+        return "vandaag"
+    days = f"{abs(left)} {'dag' if abs(left) == 1 else 'dagen'}"
+    return f"nog {days}" if left > 0 else f"{days} te laat"
+
+
+def nl_state(value: str | None) -> str:
+    """A case's state in Dutch, as a name ('In behandeling')."""
+    words_ = procedure_text.STATES.get(str(value), str(value or "–"))
+    return words_[:1].upper() + words_[1:]
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(nl_date=nl_date, nl_datetime=nl_datetime, nl_reasons=words.reasons,
                                  nl_score=nl_score, nl_threshold=nl_threshold, nl_actor=history.actor,
-                                 nl_address=nl_address)
+                                 nl_address=nl_address, nl_days=nl_days, nl_state=nl_state)
+    app.jinja_env.globals.update(STATES=procedure_text.STATES, ENDINGS=procedure_text.ENDINGS,
+                                 HEARING=procedure_text.HEARING, SKIP_GROUNDS=procedure_text.SKIP_GROUNDS,
+                                 NOT_HANDLED_CHOICES=procedure_text.NOT_HANDLED_CHOICES,
+                                 JUDGEMENT_CHOICES=procedure_text.JUDGEMENT_CHOICES,
+                                 LETTER_KINDS=history.LETTER_KINDS)

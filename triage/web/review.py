@@ -16,8 +16,10 @@ from triage.errors import Invalid
 from triage.services import models as model_services
 from triage.services import queue as queues
 from triage.services import review as services
+from triage.services import worklist
 from triage.web import history
 from triage.web.auth import login_required
+from triage.web.cases import actor
 from triage.web.context import deps
 from triage.web.filters import nl_date
 
@@ -25,8 +27,10 @@ bp = Blueprint("review", __name__)
 _PART = re.compile(r"[1-9][0-9]{0,3}(\.[1-9][0-9]{0,3}){0,15}")  # a MIME part path: "2", "2.1.3"
 STATUS_NAMES = [("todo", "Te doen"), ("review", "Te beoordelen"), ("ack_failed", "Bevestiging mislukt"),
                 ("ack_owed", "Correctie te versturen"),
-                ("quarantined", "Quarantaine"), ("machine", "Automatische mail"), ("open", "Ingedeeld"),
+                ("quarantined", "Quarantaine"), ("machine", "Automatische mail"), ("open", "In procedure"),
                 ("all", "Alles")]
+VIEW_NAMES = [("mine", "Mijn zaken"), ("unassigned", "Zonder behandelaar"), ("overdue", "Te laat"),
+              ("week", "Deze week"), ("working", "In behandeling"), ("ended", "Afgerond"), ("all", "Alles")]
 
 
 @bp.route("/")
@@ -38,13 +42,30 @@ def index() -> WResponse:
 @bp.route("/queue")
 @login_required()
 def queue() -> str:
+    view = request.args.get("view", "")
+    if not request.args:  # the list last chosen; at first, "mine" for someone who handles cases
+        remembered = session.get("view")
+        view = str(remembered if remembered is not None else
+                   worklist.default_view(deps(), g.user.name, g.user.scope) or "")
+    if view and view in worklist.VIEWS:
+        session["view"] = view
+        return _worklist(view)
+    session["view"] = ""
     filters = queues.Filters.from_args(request.args)
     session["filters"] = {k: v for k, v in filters.__dict__.items() if k != "page"}
     page = queues.queue_page(deps(), filters, g.user.scope)
     return render_template("web/queue.html", items=page.items, total=page.total, filters=filters, pages=page.pages,
                            counts=page.counts, statuses=STATUS_NAMES, labels=queues.LABELS,
                            organisations=page.organisations, held=page.held, today=date.today(),
-                           thresholds=model_services.thresholds(deps()))
+                           thresholds=model_services.thresholds(deps()), views=VIEW_NAMES,
+                           view_counts=worklist.counts(deps(), g.user.name, g.user.scope))
+
+
+def _worklist(view: str) -> str:
+    page = worklist.worklist(deps(), view, g.user.name, g.user.scope, request.args.get("organisation", ""))
+    counts, organisations = queues.status_counts(deps(), g.user.scope)
+    return render_template("web/worklist.html", page=page, views=VIEW_NAMES, statuses=STATUS_NAMES,
+                           status_counts=counts, organisations=organisations)
 
 
 @bp.route("/acknowledgements/held/<organisation>", methods=["POST"])
@@ -79,7 +100,8 @@ def case(case_id: int) -> str:
     return render_template("web/case.html", view=view, org_name=view.org_name, labels=queues.LABELS,
                            next_url=_item_url(after), prev_url=_item_url(before), can_correct=view.can_correct,
                            today=date.today(), thresholds=model_services.thresholds(deps()),
-                           history=history.lines(view.history, view.messages, view.acknowledgements))
+                           history=history.lines(view.history, view.messages, view.acknowledgements),
+                           panel=worklist.panel(deps(), case_id, actor()))
 
 
 @bp.route("/case/<int:case_id>/correct", methods=["POST"])

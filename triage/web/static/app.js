@@ -6,6 +6,9 @@
  *              1 / 2 = kind complaint / question, p / d / m = topic product / service / staff,
  *              f / i = formality formal / informal. After a correction that changed the term the
  *              page opens at #send-corrected-ack, which focuses that button: Enter sends it.
+ *              a = write the answer (the composer), t = assign the case to me, g = mark new mail read.
+ * Answer page: Ctrl+Enter = preview, Ctrl+S = save as draft (also while typing), Esc = back to the case.
+ * Worklists:   as the queue.
  * Message page: u = queue.
  * Keys are ignored while typing in a field and when ctrl, alt or meta is held.
  */
@@ -206,6 +209,13 @@
           event.preventDefault();
           go(queueUrl());
           break;
+        case "a":
+        case "t":
+        case "g":
+          if (press(PROCEDURE_KEYS[event.key])) {
+            event.preventDefault();
+          }
+          break;
         case "1":
           event.preventDefault();
           check("kind-complaint");
@@ -228,6 +238,39 @@
     });
   }
 
+  /* ---------------- Procedure ---------------- */
+
+  // Case page: the link or button each procedure key presses.
+  const PROCEDURE_KEYS = { a: "write-answer", t: "assign-me", g: "mark-read" };
+
+  /** Click the element with this id, if the page offers it; true when it did. */
+  function press(id) {
+    const element = document.getElementById(id);
+    if (!element || element.disabled) {
+      return false;
+    }
+    element.click();
+    return true;
+  }
+
+  function initAnswer() {
+    const main = document.querySelector("main[data-case]");
+    document.addEventListener("keydown", function (event) {
+      if ((event.ctrlKey || event.metaKey) && !event.altKey) {
+        if (event.key === "Enter" && press("preview")) {
+          event.preventDefault();
+        } else if ((event.key === "s" || event.key === "S") && press("save-draft")) {
+          event.preventDefault();
+        }
+        return;
+      }
+      if (event.key === "Escape" && !ignore(event) && main) {
+        event.preventDefault();
+        go(main.dataset.case);
+      }
+    });
+  }
+
   /* ---------------- Message ---------------- */
 
   function initMessage() {
@@ -246,6 +289,8 @@
     const page = document.body ? document.body.dataset.page : "";
     if (page === "case") {
       initCase();
+    } else if (page === "answer") {
+      initAnswer();
     } else if (page === "message") {
       initMessage();
     } else if (document.querySelector("tr.queue-row")) {
