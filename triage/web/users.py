@@ -16,17 +16,13 @@ from triage.web import words
 from triage.web.auth import login_required
 from triage.web.context import deps
 
-ROLE_WORDS = {"staff": "medewerker", "coordinator": "coördinator", "admin": "beheerder"}
-_PROBLEMS = {  # refusals this page words itself (the rest: words.account_problem)
-    accounts.Problem.BAD_EMAIL: "Geef één e-mailadres, zoals naam@organisatie.nl.",
-    accounts.Problem.BAD_ROLE: "Kies als rol medewerker, coördinator of beheerder.",
-}
+ROLE_WORDS = words.ROLES
 
 
 def _refusal(exc: accounts.AccountError) -> str:
     if exc.problem == accounts.Problem.UNKNOWN_USER:
         abort(404)
-    return _PROBLEMS.get(exc.problem) or words.account_problem(exc.problem, exc.params)
+    return words.account_problem(exc.problem, exc.params)
 
 
 def _account(name: str) -> accounts.Account:

@@ -145,10 +145,13 @@ def reason(text: str | None) -> str:
     return "; ".join(parts)
 
 
+ROLES = {"staff": "medewerker", "coordinator": "coördinator", "admin": "beheerder"}  # as _macros.html ROLE_NAMES
+
 # Why an account change was refused (`triage.store.users.Problem`), for the user pages.
 ACCOUNT_PROBLEMS = {
     "bad_name": "Gebruik voor de naam 1 tot 100 letters, cijfers, punten, streepjes of lage streepjes.",
-    "bad_role": "Kies als rol medewerker of beheerder.",
+    "bad_role": "Kies als rol medewerker, coördinator of beheerder.",
+    "bad_email": "Geef één e-mailadres, zoals naam@organisatie.nl.",
     "short_password": "Het wachtwoord is te kort: gebruik minstens {minimum} tekens.",
     "name_taken": "Er is al een gebruiker met de naam {name}.",
     "unknown_user": "Gebruiker {name} bestaat niet.",
