@@ -66,13 +66,15 @@ def _deliver(deps: Deps, transport: Transport, item: acks.Claimed, result: SendR
                                               deps.clock(), exc.reason)
         result.failed += failed
         result.retried += not failed
-        log.warning("ack_refused", reference=item.reference, recipient=item.rcpt_to, error=str(exc), retry=not failed)
+        log.warning(acks.action(item.kind, "refused").replace(".", "_"), reference=item.reference or None,
+                    kind=item.kind, recipient=item.rcpt_to, error=str(exc), retry=not failed)
         return
     with deps.sessions.begin() as session:  # at once: from here to the commit is the documented window
         acks.mark_sent(session, item, deps.clock())
     result.sent += 1
     result.references.append(item.reference)
-    log.info("ack_sent", reference=item.reference, recipient=item.rcpt_to)
+    log.info(acks.action(item.kind, "sent").replace(".", "_"), reference=item.reference or None, kind=item.kind,
+             recipient=item.rcpt_to)
 
 
 class Sender:
