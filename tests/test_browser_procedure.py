@@ -17,6 +17,7 @@ from sqlalchemy import select
 from test_browser import DIALOGS, _page, _shot, browser  # noqa: F401 (the module-scoped browser fixture)
 from web_site import Site, build
 
+from triage.stages.terms import Calendar
 from triage.store import users
 from triage.store.models import Case, User
 from triage.web import create_app
@@ -24,6 +25,14 @@ from triage.web import create_app
 HANDLER = ("anouk", "anouk-wachtwoord-1")
 COORDINATOR = ("coordinator", "coordinator-wachtwoord-1")
 ANSWER = "Wij hebben uw klacht over de balie onderzocht.\n\nDe medewerker heeft excuses aangeboden."
+
+
+def _working_day_before(days: int) -> date:
+    """The working day at least `days` before today: a due date never falls in a weekend or on a holiday."""
+    day = date.today() - timedelta(days=days)
+    while not Calendar().is_working_day(day):
+        day -= timedelta(days=1)
+    return day
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +46,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             late = s.scalars(select(Case).where(Case.status == "new", Case.kind == "question")
                              .order_by(Case.id)).first()
             assert late is not None
-            late.due_date = date.today() - timedelta(days=2)  # a question whose term has passed
+            late.due_date = _working_day_before(2)  # a question whose term has passed
             mine = s.scalars(select(Case).where(Case.status == "new", Case.kind == "complaint",
                                                 Case.formality == "informal").order_by(Case.id)).first()
             assert mine is not None  # and a complaint of the handler's, five days late
-            mine.due_date, mine.handler, mine.status = date.today() - timedelta(days=5), HANDLER[0], "in_progress"
+            mine.due_date, mine.handler, mine.status = _working_day_before(5), HANDLER[0], "in_progress"
         yield site
 
 
@@ -124,7 +133,8 @@ def test_the_overdue_list_shows_a_case_past_its_due_date(browser: Any, base_url:
     page.wait_for_url("**/queue?view=overdue")
     table = page.locator("#worklist").inner_text()
     assert page.locator("tr.queue-row").count() == 2
-    assert "2 dagen te laat" in table and "5 dagen te laat" in table and HANDLER[0] in table
+    late = [(date.today() - _working_day_before(n)).days for n in (2, 5)]
+    assert f"{late[0]} dagen te laat" in table and f"{late[1]} dagen te laat" in table and HANDLER[0] in table
     _shot(page, "overdue")
 
 
