@@ -383,3 +383,42 @@ def test_letters_do_not_count_against_the_acknowledgement_limits(tmp_path: Path,
     with filed.sessions() as s:
         assert acks.recent_counts(s, {COMPLAINANT}, NOW + timedelta(minutes=1)) == daily
         assert acks.hour_count(s, "debrug", NOW + timedelta(minutes=1)) == hourly
+
+
+def _second_mail(subject: str, message_id: str, in_reply_to: str = "") -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"] = f"Jan de Vries <{COMPLAINANT}>", "klachten@debrug.example"
+    msg["Subject"], msg["Message-ID"] = subject, message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    msg["Date"] = "Fri, 20 Nov 2026 12:30:00 +0100"
+    msg.set_content("Geachte heer/mevrouw,\n\nIk wil nog iets toevoegen over de balie: ook de week erna was het "
+                    "weer raak.\n\nMet vriendelijke groet,\nJan de Vries\n")
+    return msg.as_bytes()
+
+
+def test_a_reply_to_a_merged_case_is_news_on_the_case_it_joined(tmp_path: Path, db_url: str) -> None:
+    """Jan writes twice; the later case joins the earlier. His reply to the later one's acknowledgement
+    marks the earlier case unread (where the handler works), and changes neither case's version."""
+    filed = file_case(tmp_path, db_url)
+    org = filed.deps.settings.organisations["debrug"]
+    box = mailbox.Maildir(tmp_path / "mail", create=True)
+    box.add(_second_mail("Nog een klacht over de balie", "<klacht.4712@mail.example.nl>"))
+    with open_mailbox(org) as opened:
+        run_once(filed.deps, org, opened)
+    with filed.sessions.begin() as s:
+        later = s.scalars(select(Case).where(Case.id != filed.case_id)).one()
+        later.status, later.kind, later.topic, later.formality = "new", "complaint", "staff", "formal"
+        later_reference = later.reference
+        ack_id = s.scalars(select(Acknowledgement.message_id).where(Acknowledgement.case_id == later.id)).one()
+    cases.perform(filed.deps, later_reference, ANNA, Request(Action.MERGE, into=filed.reference))
+    with filed.sessions() as s:
+        versions = {c.reference: c.version for c in s.scalars(select(Case))}
+    box.add(_second_mail(f"Re: Ontvangstbevestiging [{later_reference}]", "<klacht.4713@mail.example.nl>", ack_id))
+    with open_mailbox(org) as opened:
+        run_once(filed.deps, org, opened)
+    with filed.sessions() as s:
+        found = {c.reference: c for c in s.scalars(select(Case))}
+        assert found[later_reference].status == "merged"
+        assert found[filed.reference].unread_since is not None and found[later_reference].unread_since is not None
+        assert {r: c.version for r, c in found.items()} == versions

@@ -123,7 +123,20 @@ def test_a_role_that_may_not_is_refused_with_its_name(role: str, action: Action,
 def test_a_coordinator_or_administrator_reopens_an_ended_case(role: str) -> None:
     change = allowed(decide(replace(BASE, status=S.ANSWERED), act(A.REOPEN, role)))
     assert change.status == S.IN_PROGRESS and change.audit == "case.reopened"
-    assert change.set == {"ended_on": None, "on_time": None} and change.detail["was"] == "answered"
+    assert change.set == {"ended_on": None, "on_time": None, "answered_on": None, "judgement": "", "ending_note": ""}
+    assert change.detail["was"] == "answered"
+
+
+def test_a_case_closed_from_review_reopens_to_review() -> None:
+    """Closed as 'geen klacht' before anyone classified it: reopened, it needs its labels first."""
+    never = replace(BASE, status=S.NOT_A_COMPLAINT, kind=None, formality=None)
+    assert allowed(decide(never, act(A.REOPEN))).status == S.NEEDS_REVIEW
+
+
+def test_no_extension_after_a_consented_delay() -> None:
+    """The complainant agreed to 1 March; an extension counted from receipt would bring the date forward."""
+    consented = replace(BASE, consented=True, due=date(2027, 3, 1))
+    assert refused(decide(consented, act(A.EXTEND))) == No.EXTENDED_ALREADY
 
 
 def test_staff_take_every_action_but_reopening() -> None:

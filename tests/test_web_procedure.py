@@ -142,6 +142,17 @@ def test_a_stale_form_is_refused_and_changes_nothing(app: Flask, site: Site) -> 
     assert _fresh(site, case.id).handler == COORDINATOR[0]
 
 
+def test_a_form_without_the_cases_version_is_refused_too(app: Flask, site: Site) -> None:
+    """A hand-made POST that leaves the version out does not write unchecked."""
+    client = _client(app, HANDLER)
+    case = _case(site, status="new", kind="complaint", formality="informal")
+    token = _token(client, f"/case/{case.id}")
+    sent = client.post(f"/case/{case.id}/procedure/contact", data={"csrf_token": token, "note": "Gebeld."},
+                       follow_redirects=True)
+    assert "intussen gewijzigd" in html.unescape(sent.get_data(as_text=True))
+    assert _fresh(site, case.id).version == case.version
+
+
 def test_only_the_actions_of_the_cases_state_and_kind_are_offered(app: Flask, site: Site) -> None:
     client = _client(app, HANDLER)
     question = client.get(f"/case/{_case(site, status='new', kind='question').id}").get_data(as_text=True)

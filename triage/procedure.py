@@ -97,6 +97,7 @@ class Facts:
     due: date | None
     term: Term | None  # the term the due date was counted with
     extensions: int = 0  # 0 or 1: the one extension of 9:11 lid 2
+    consented: bool = False  # the complainant agreed to a later date (9:11 lid 3): no extension after it
     hearing: str = ""  # "", planned, held, skipped
     handler: str | None = None
     draft: bool = False  # an answer is drafted and not sent
@@ -263,11 +264,13 @@ def _extend(facts: Facts, act: Act, rules: Rules) -> Change | Refusal:
         return no
     if not facts.formal:
         return Refusal(No.NOT_FORMAL)
-    if facts.extensions >= 1:
+    if facts.extensions >= 1 or facts.consented:
         return Refusal(No.EXTENDED_ALREADY, {"due": facts.due})
     if facts.due is not None and act.today > facts.due:
         return Refusal(No.EXPIRED, {"due": facts.due})
     new = extended_due(facts, rules)
+    if facts.due is not None and new <= facts.due:  # the due date was moved by hand past what 9:11 allows
+        return Refusal(No.EXTENDED_ALREADY, {"due": facts.due})
     return Change(facts.status, "case.extended", {"due_date": new, "extensions": 1, "due_before_extension": facts.due},
                   letter="extension", detail={"from": _iso(facts.due), "to": new.isoformat(),
                                               "note": act.note.strip()})
@@ -353,8 +356,10 @@ def _reopen(facts: Facts, act: Act, rules: Rules) -> Change | Refusal:
         return Refusal(No.STATE, {"status": facts.status.value})
     if not act.note.strip():
         return Refusal(No.NOTE_MISSING)
-    back = S.IN_PROGRESS if facts.handler else S.NEW
-    return Change(back, "case.reopened", {"ended_on": None, "on_time": None},
+    # never classified (closed from review as no complaint): back to review; else to work again
+    back = S.NEEDS_REVIEW if facts.kind is None else S.IN_PROGRESS if facts.handler else S.NEW
+    return Change(back, "case.reopened", {"ended_on": None, "on_time": None, "answered_on": None, "judgement": "",
+                                          "ending_note": ""},
                   detail={"reason": act.note.strip(), "was": facts.status.value})
 
 

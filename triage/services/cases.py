@@ -137,7 +137,8 @@ def _perform(session: Session, deps: Deps, key: int | str, actor: Actor, request
 
 
 def _merge_target(session: Session, request: Request, actor: Actor) -> Case:
-    target = store.find(session, actor.scope, reference=request.into) if request.into else None
+    # locked too: a merge into a case that is being closed or merged at the same moment waits for it
+    target = store.find(session, actor.scope, reference=request.into, lock=True) if request.into else None
     if target is None:
         raise ProcedureRefused(Refusal(No.MERGE_SELF))
     return target

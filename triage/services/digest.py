@@ -23,6 +23,7 @@ from triage.services.cases import rules
 from triage.services.deps import Deps
 from triage.stages import letters
 from triage.stages.letters import DigestLine
+from triage.stages.quoting import quoted_subject
 from triage.store import cases as store
 from triage.store.models import Case
 
@@ -114,7 +115,7 @@ def _compose(session: Session, settings: Settings, orgs: list[Organisation], day
         coordinators = [mail(a) for a in _coordinators(org, users)]
         for case in store.digest_candidates(session, [org.id]):
             handler = handlers.get(case.handler or "")
-            if handler is not None:
+            if handler is not None and (handler.everything or org.id in handler.organisations):  # still theirs
                 own = mail(handler.address)
                 for key, line in _own_lines(org, case, day, url, len(orgs) > 1):
                     own.add(key, line, org.id)
@@ -132,8 +133,9 @@ def _coordinators(org: Organisation, users: list[store.Recipient]) -> list[str]:
 
 
 def _line(org: Organisation, case: Case, what: str, day: date | None, url: str, named: bool) -> DigestLine:
-    return DigestLine(reference=case.reference, subject=case.subject, due=case.due_date, what=what, day=day,
-                      url=f"{url}/case/{case.id}" if url else "", handler=case.handler or "",
+    # the subject as our letters quote it: a complainant's link or address is not made clickable in staff mail
+    return DigestLine(reference=case.reference, subject=quoted_subject(case.subject), due=case.due_date, what=what,
+                      day=day, url=f"{url}/case/{case.id}" if url else "", handler=case.handler or "",
                       organisation=org.name if named else "")
 
 

@@ -9,12 +9,15 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from triage.config import Organisation
 from triage.domain import AckPlan, AckStatus, Address, Attachment, CaseStatus, Disposition, Prediction
 from triage.errors import Invalid
 from triage.logs import get_logger
 from triage.pipeline import acknowledge
+from triage.procedure import No, Refusal
+from triage.services.cases import ProcedureRefused
 from triage.services.deps import Deps
 from triage.services.rows import AckRow, CaseRow, CorrectionRow, LogRow, MessageRow
 from triage.stages import acknowledge as ack_stage
@@ -51,7 +54,10 @@ def _correct(session: Session, deps: Deps, org: Organisation, case: Case, user: 
     labels, now = _labels(labels), deps.clock()
     changed = store.record_correction(session, case, user, labels, now)
     plan = plan_for(session, org, case)
-    if not case.extensions and case.consent_date is None:  # an extended term stays as the letter said
+    # The term follows the labels while the case is worked on and its term was not extended; an
+    # ended case keeps the term it was handled in (its labels are still corrected, for learning).
+    if case.status in (CaseStatus.NEEDS_REVIEW, CaseStatus.NEW, CaseStatus.IN_PROGRESS) and not case.extensions \
+            and case.consent_date is None:
         store.set_term(case, str(plan.term), plan.due, plan.due_is_latest)
     if case.status == CaseStatus.NEEDS_REVIEW:
         case.status = CaseStatus.NEW.value
@@ -82,14 +88,17 @@ def correct(deps: Deps, case_id: int, user: str, labels: dict[str, str], scope: 
     """Confirm or change the three heads of a case; recompute the due date. None: no such case
     (of a configured organisation, in scope). Labels that are not allowed raise Invalid and change
     nothing."""
-    with deps.sessions.begin() as session:
-        found = _correctable(session, deps, case_id, scope)
-        if found is None:
-            return None
-        case, org = found
-        changed = _correct(session, deps, org, case, user, labels)
-        owed = offers_corrected_ack(case, store.acknowledgements(session, case.id))
-        return Corrected(case.reference, changed, case.due_date, owed)
+    try:
+        with deps.sessions.begin() as session:
+            found = _correctable(session, deps, case_id, scope)
+            if found is None:
+                return None
+            case, org = found
+            changed = _correct(session, deps, org, case, user, labels)
+            owed = offers_corrected_ack(case, store.acknowledgements(session, case.id))
+            return Corrected(case.reference, changed, case.due_date, owed)
+    except StaleDataError:  # someone took an action on the case at the same moment
+        raise ProcedureRefused(Refusal(No.CHANGED)) from None
 
 
 def offers_corrected_ack(case: Case, rows: list[Acknowledgement]) -> bool:

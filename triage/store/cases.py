@@ -29,6 +29,7 @@ def find(session: Session, scope: Scope, case_id: int | None = None, reference: 
     """A case by id or reference, when its organisation is in scope; else None."""
     q = select(Case).where(Case.id == case_id) if case_id is not None else select(Case).where(
         Case.reference == (reference or "").strip().upper())
+    q = q.where(scope.clause(Case.organisation))  # nothing outside the scope is read, let alone locked
     if lock:
         q = q.with_for_update()
     case = session.scalars(q).first()
@@ -42,7 +43,8 @@ def facts(case: Case) -> Facts:
         term = None
     merged = CaseStatus(case.merged_from) if case.merged_from in set(CaseStatus) else None
     return Facts(status=CaseStatus(case.status), kind=case.kind, formality=case.formality, received=case.received_at,
-                 due=case.due_date, term=term, extensions=case.extensions, hearing=case.hearing,
+                 due=case.due_date, term=term, extensions=case.extensions, consented=case.consent_date is not None,
+                 hearing=case.hearing,
                  handler=case.handler, draft=bool((case.draft or {}).get("text")), merged_from=merged,
                  complainant=case.complainant, organisation=case.organisation, reference=case.reference)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from triage.config import Organisation
@@ -97,9 +98,7 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, 
     msg.details = outcome.details()
     if outcome.disposition == Disposition.JOINED and outcome.thread:
         msg.case_id = outcome.thread.case_id
-        joined = session.get(Case, msg.case_id)
-        if joined is not None and joined.unread_since is None:  # new correspondence for the handler
-            joined.unread_since = msg.received_at
+        mark_unread(session, msg.case_id, msg.received_at)
         return outcome.thread.reference
     if outcome.case is None:
         return ""
@@ -107,6 +106,14 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, 
     if outcome.ack is not None and write is not None:
         acks.write(session, case, outcome.ack, write(case.reference), msg.fetched_at)
     return case.reference
+
+
+def mark_unread(session: Session, case_id: int, at: datetime) -> None:
+    """New correspondence for the handler: on the case, or on the case a merged one joined. A plain
+    UPDATE: a reply arriving is no edit of the case (its version stays, a form open on it stays valid)."""
+    merged_into = session.scalar(select(Case.merged_into).where(Case.id == case_id, Case.status == "merged"))
+    session.execute(update(Case).where(Case.id.in_([case_id, merged_into or case_id]), Case.unread_since.is_(None))
+                    .values(unread_since=at).execution_options(synchronize_session=False))
 
 
 def _open_case(session: Session, org: Organisation, msg: Message, r: Resolved, plan: CasePlan) -> Case:

@@ -45,9 +45,11 @@ def _day(name: str) -> date | None:
         return None
 
 
-def _version() -> int | None:
+def _version() -> int:
+    """The case's version the form was made from; a form without one (a hand-made POST) matches no
+    version and is refused as changed meanwhile: the web never writes unchecked."""
     value = request.form.get("version", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdigit() else -1
 
 
 def _ending() -> CaseStatus | None:

@@ -5,7 +5,6 @@ message or attachment is a 404, as if it did not exist."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from io import BytesIO
 from typing import Any
 
@@ -13,10 +12,12 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from werkzeug.wrappers import Response as WResponse
 
 from triage.errors import Invalid
+from triage.services import cases as case_services
 from triage.services import models as model_services
 from triage.services import queue as queues
 from triage.services import review as services
 from triage.services import worklist
+from triage.services.cases import ProcedureRefused
 from triage.web import history
 from triage.web.auth import login_required
 from triage.web.cases import actor
@@ -56,7 +57,7 @@ def queue() -> str:
     page = queues.queue_page(deps(), filters, g.user.scope)
     return render_template("web/queue.html", items=page.items, total=page.total, filters=filters, pages=page.pages,
                            counts=page.counts, statuses=STATUS_NAMES, labels=queues.LABELS,
-                           organisations=page.organisations, held=page.held, today=date.today(),
+                           organisations=page.organisations, held=page.held, today=case_services.today(deps()),
                            thresholds=model_services.thresholds(deps()), views=VIEW_NAMES,
                            view_counts=worklist.counts(deps(), g.user.name, g.user.scope))
 
@@ -99,7 +100,7 @@ def case(case_id: int) -> str:
                                        "case", case_id)
     return render_template("web/case.html", view=view, org_name=view.org_name, labels=queues.LABELS,
                            next_url=_item_url(after), prev_url=_item_url(before), can_correct=view.can_correct,
-                           today=date.today(), thresholds=model_services.thresholds(deps()),
+                           today=case_services.today(deps()), thresholds=model_services.thresholds(deps()),
                            history=history.lines(view.history, view.messages, view.acknowledgements),
                            panel=worklist.panel(deps(), case_id, actor()))
 
@@ -112,6 +113,9 @@ def correct(case_id: int) -> WResponse:
         done = services.correct(deps(), case_id, g.user.name, labels, g.user.scope)
     except Invalid:
         flash("Niet opgeslagen: kies bij soort, onderwerp en vorm een van de aangeboden waarden.", "error")
+        return redirect(url_for("review.case", case_id=case_id))
+    except ProcedureRefused as refused:
+        flash(str(refused), "error")
         return redirect(url_for("review.case", case_id=case_id))
     if done is None:
         abort(404)
