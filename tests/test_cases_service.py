@@ -128,6 +128,8 @@ def refusal_code(call: Any) -> No:
     return refused.value.refusal.code
 
 
+# The database matters where rows are written, locked and raced: those tests run on SQLite and
+# PostgreSQL; the rules' own checks run on SQLite.
 def test_a_formal_complaint_goes_from_assignment_through_hearing_and_extension_to_its_answer(
         tmp_path: Path, db_url: str) -> None:
     filed = file_case(tmp_path, db_url)
@@ -184,12 +186,12 @@ def test_a_refused_action_changes_nothing(tmp_path: Path, db_url: str) -> None:
 
 
 def test_an_answer_the_organisations_template_cannot_write_is_refused_and_changes_nothing(
-        tmp_path: Path, db_url: str) -> None:
+        tmp_path: Path, sqlite_url: str) -> None:
     templates = tmp_path / "templates"
     (templates / "nl").mkdir(parents=True)
     (templates / "nl" / "answer.txt").write_text(
         '{% extends "nl/letter.txt" %}{% block content %}{{ text }}\n{% endblock %}', encoding="utf-8")
-    filed = file_case(tmp_path, db_url, f'templates = "{templates}"')
+    filed = file_case(tmp_path, sqlite_url, f'templates = "{templates}"')
     cases.perform(filed.deps, filed.case_id, ANNA, Request(Action.SKIP_HEARING, ground="waived"))
     before = state(filed)
     answer = Request(Action.ANSWER, text="Wij betreuren het.", judgement="founded")
@@ -275,9 +277,9 @@ def test_an_older_session_writing_after_a_change_fails_instead_of_overwriting(tm
 
 
 @pytest.mark.parametrize("handler", ["niemand", "oud", "karel"])
-def test_assigning_to_an_unknown_inactive_or_foreign_user_is_refused(tmp_path: Path, db_url: str,
+def test_assigning_to_an_unknown_inactive_or_foreign_user_is_refused(tmp_path: Path, sqlite_url: str,
                                                                    handler: str) -> None:
-    filed = file_case(tmp_path, db_url)
+    filed = file_case(tmp_path, sqlite_url)
     before = state(filed)
     with pytest.raises(ProcedureRefused) as refused:
         cases.perform(filed.deps, filed.case_id, ANNA, Request(Action.ASSIGN, handler=handler))
@@ -286,8 +288,8 @@ def test_assigning_to_an_unknown_inactive_or_foreign_user_is_refused(tmp_path: P
     assert state(filed) == before
 
 
-def test_a_case_outside_the_actors_organisations_is_not_found(tmp_path: Path, db_url: str) -> None:
-    filed = file_case(tmp_path, db_url)
+def test_a_case_outside_the_actors_organisations_is_not_found(tmp_path: Path, sqlite_url: str) -> None:
+    filed = file_case(tmp_path, sqlite_url)
     before = state(filed)
     stranger = Actor("karel", "admin", Scope(frozenset({"lindendal"})))
     with pytest.raises(NotFound):
@@ -310,9 +312,9 @@ def test_a_case_outside_the_actors_organisations_is_not_found(tmp_path: Path, db
     ([Request(Action.EXTEND)], Request(Action.EXTEND_WITH_CONSENT, consent=date(2026, 11, 19),
                                        until=date(2027, 2, 1))),
 ], ids=["extension", "answer", "not_handled", "forwarded", "consent"])
-def test_the_preview_is_exactly_the_letter_then_sent(tmp_path: Path, db_url: str, setup: list[Request],
+def test_the_preview_is_exactly_the_letter_then_sent(tmp_path: Path, sqlite_url: str, setup: list[Request],
                                                      request_: Request) -> None:
-    filed = file_case(tmp_path, db_url)
+    filed = file_case(tmp_path, sqlite_url)
     for step in setup:
         cases.perform(filed.deps, filed.case_id, ANNA, step)
     before = state(filed)
@@ -324,8 +326,8 @@ def test_the_preview_is_exactly_the_letter_then_sent(tmp_path: Path, db_url: str
     assert shown.count("\n") > 10 and filed.reference in shown
 
 
-def test_a_saved_draft_blocks_closing_until_it_is_discarded(tmp_path: Path, db_url: str) -> None:
-    filed = file_case(tmp_path, db_url)
+def test_a_saved_draft_blocks_closing_until_it_is_discarded(tmp_path: Path, sqlite_url: str) -> None:
+    filed = file_case(tmp_path, sqlite_url)
     close = Request(Action.CLOSE, ending=CaseStatus.RESOLVED, note="Telefonisch opgelost.")
     version = cases.save_draft(filed.deps, filed.case_id, ANNA, "Beste heer De Vries, ...", "founded", None)
     assert refusal_code(lambda: cases.perform(filed.deps, filed.case_id, ANNA, close)) == No.DRAFT_PENDING
@@ -335,8 +337,8 @@ def test_a_saved_draft_blocks_closing_until_it_is_discarded(tmp_path: Path, db_u
     assert actions == ["case.draft_saved", "case.draft_discarded", "case.closed"]
 
 
-def test_sending_the_answer_clears_the_draft(tmp_path: Path, db_url: str) -> None:
-    filed = file_case(tmp_path, db_url)
+def test_sending_the_answer_clears_the_draft(tmp_path: Path, sqlite_url: str) -> None:
+    filed = file_case(tmp_path, sqlite_url)
     cases.perform(filed.deps, filed.case_id, ANNA, Request(Action.SKIP_HEARING, ground="unfounded"))
     cases.save_draft(filed.deps, filed.case_id, ANNA, "Concept", "unfounded", None)
     cases.perform(filed.deps, filed.case_id, ANNA, Request(Action.ANSWER, text="Antwoord.", judgement="unfounded"))
@@ -346,9 +348,9 @@ def test_sending_the_answer_clears_the_draft(tmp_path: Path, db_url: str) -> Non
 
 
 @pytest.mark.parametrize("address", [None, "jan@example.nl\r\nbcc:x@y.nl"])
-def test_a_case_without_usable_address_changes_without_a_letter(tmp_path: Path, db_url: str,
+def test_a_case_without_usable_address_changes_without_a_letter(tmp_path: Path, sqlite_url: str,
                                                                 address: str | None) -> None:
-    filed = file_case(tmp_path, db_url)
+    filed = file_case(tmp_path, sqlite_url)
     with filed.sessions.begin() as s:
         s.get(Case, filed.case_id).complainant = address  # type: ignore[union-attr]
     done = cases.perform(filed.deps, filed.case_id, ANNA, Request(Action.EXTEND))

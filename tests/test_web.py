@@ -385,7 +385,7 @@ def test_retraining_compares_with_the_current_model_as_it_was_before_the_correct
     for case_id in questions:
         review_service.correct(deps_for(site.settings, site.sessions), case_id, "proef",
                                {"kind": "complaint", "topic": "staff", "formality": "formal"}, EVERYTHING)
-    result = retrain(site.sessions, site.corpus, site.models)
+    result = retrain(site.sessions, site.corpus, site.models, folds=site.settings.model.folds)
     assert result.card["corrections_included"] >= len(questions) and result.card["corrections_upto"] > 0
     assert result.comparison["kind"][0] != result.comparison["kind"][1]
     assert registry.current_version(site.models) != result.version

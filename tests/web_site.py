@@ -145,6 +145,8 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     (models / "CURRENT").write_text(version + "\n")
     (models / "corpus").symlink_to(ROOT / "models" / "corpus")  # where `triage run` retrains from
     config_path = demo.create(tmp_path / "site")
+    # two folds for the retrainings the web tests start: what is tested is the job and the pages
+    config_path.write_text(config_path.read_text() + "\n[model]\nfolds = 2\n", encoding="utf-8")
     settings = config.load(config_path)
     box = mailbox.Maildir(tmp_path / "site" / "mail", create=False)
     box.add(_mail(HOSTILE_SUBJECT, HOSTILE_BODY))

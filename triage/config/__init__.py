@@ -45,6 +45,9 @@ class Processing(_Strict):
 class Model(_Strict):
     # The models folder (versions + CURRENT). Unset: ./models, else the one beside the package.
     directory: Path | None = None
+    # Cross-validation folds of a retraining from the web UI or `triage retrain` (fewer: faster, the
+    # comparison with the current version rests on fewer and smaller fits).
+    folds: Annotated[int, Field(strict=True, ge=2, le=10)] = 5
 
 
 class Outbox(_Strict):

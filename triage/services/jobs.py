@@ -57,7 +57,8 @@ class Stopped(Exception):
 def _retrain(deps: Deps, progress: Progress) -> tuple[str, dict[str, Any]]:
     from triage.training.retrain import comparison, retrain  # scikit-learn: only where it trains
 
-    result = retrain(deps.sessions, deps.models / "corpus", deps.models, progress=progress)
+    result = retrain(deps.sessions, deps.models / "corpus", deps.models, progress=progress,
+                     folds=deps.settings.model.folds)
     return (f"versie {result.version} getraind in {result.seconds:.0f} s",
             {"version": result.version, "comparison": comparison(result), "worse": result.worse,
              "corrections": result.card.get("corrections_included", 0)})

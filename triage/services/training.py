@@ -41,4 +41,4 @@ def versions(models: Path) -> Versions:
 
 def retrain_now(deps: Deps, corpus: Path | None = None) -> TrainResult:
     """Train on the corpus plus every staff correction, in this process; not promoted."""
-    return retrain(deps.sessions, corpus or deps.models / "corpus", deps.models)
+    return retrain(deps.sessions, corpus or deps.models / "corpus", deps.models, folds=deps.settings.model.folds)

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from triage.store import review
 from triage.training import registry
-from triage.training.model import Classifier
+from triage.training.model import FOLDS, Classifier
 from triage.training.train import TrainOptions, TrainResult, train
 
 
 def retrain(sessions: sessionmaker[Session], corpus: Path, models: Path,
-            progress: Any = None) -> TrainResult:
+            progress: Any = None, folds: int = FOLDS) -> TrainResult:
     """Train a new version on `corpus` plus every corrected case; do not promote it. The current
     version is compared as if it had not seen the corrections made after it was trained."""
     try:
@@ -37,7 +37,7 @@ def retrain(sessions: sessionmaker[Session], corpus: Path, models: Path,
                       new: review.export_corrections(session, new, since=upto)}
         extra = [folder for folder, n in counts.items() if n]
         options = TrainOptions(extra=extra, promote=False, progress=progress, unseen=[new] if counts[new] else [],
-                               card_extra={"corrections_upto": last}, current=current)
+                               card_extra={"corrections_upto": last}, current=current, folds=folds)
         return train(corpus, models, options)
 
 

@@ -20,6 +20,7 @@ from triage.stages.screen import screen
 from triage.training import corpus, registry
 from triage.training.features import rows
 from triage.training.model import (
+    FOLDS,
     HEADS,
     Classifier,
     HeadReport,
@@ -107,6 +108,7 @@ class TrainOptions:
     unseen: Sequence[Path] = ()
     card_extra: dict[str, Any] = field(default_factory=dict)
     current: Classifier | None = None
+    folds: int = FOLDS
 
 
 Comparison = dict[str, tuple[float, float | None]]
@@ -126,12 +128,12 @@ def train(root: Path, models: Path, options: TrainOptions | None = None) -> Trai
     progress(2, "reading the corpus")
     data = read(root, opts.extra, opts.unseen)
     current = opts.current if opts.current is not None else _current(models)
-    reports, comparison = _cross_validate(data, current, progress)
+    reports, comparison = _cross_validate(data, current, progress, opts.folds)
     progress(88, "fitting the new version on all messages")
     classifier = _fit(data, {h: r.threshold for h, r in reports.items()})
     worse = [h for h, (new, old) in comparison.items() if old is not None and new < old - 1e-9]
     version = opts.version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    card = _card(root, data, reports, current, worse, opts.card_extra)
+    card = _card(root, data, reports, current, worse, {"folds": opts.folds, **opts.card_extra})
     progress(96, "saving the new version")
     registry.save(classifier, models, version, card)
     promoted = opts.promote and (opts.force or not worse)
@@ -148,8 +150,8 @@ def _current(models: Path) -> Classifier | None:
         return None
 
 
-def _cross_validate(data: Data, current: Classifier | None,
-                    progress: Callable[[int, str], None]) -> tuple[dict[str, HeadReport], Comparison]:
+def _cross_validate(data: Data, current: Classifier | None, progress: Callable[[int, str], None],
+                    folds: int = FOLDS) -> tuple[dict[str, HeadReport], Comparison]:
     """Per head, the new pipeline's cross-validated report, and its macro-F1 beside the current
     version's on the same folds."""
     reports, comparison = {}, {}
@@ -157,11 +159,11 @@ def _cross_validate(data: Data, current: Classifier | None,
         progress(5 + 20 * n, f"cross-validating the {head} head against the current model")
         x, y = data.head(head)
         classes = sorted(set(y))
-        predicted, confidence = cross_validate(make_pipeline, x, y)
+        predicted, confidence = cross_validate(make_pipeline, x, y, folds)
         reports[head] = report(y, predicted, confidence, classes)
         old = None
         if current is not None and head in current.heads:
-            old_pred, old_conf = cross_validate(lambda h=head: current.pipeline(h), x, y,
+            old_pred, old_conf = cross_validate(lambda h=head: current.pipeline(h), x, y, folds,
                                                 withhold=data.unseen[data.mask(head)])
             old = report(y, old_pred, old_conf, classes).macro_f1
         comparison[head] = (reports[head].macro_f1, old)
@@ -189,7 +191,7 @@ def _card(root: Path, data: Data, reports: dict[str, HeadReport], current: Class
         "corpus_hash": corpus_hash(root, data.examples),
         "corpus_size": len(data.examples) - corrections,
         "corrections_included": corrections,
-        "folds": 5,
+        "folds": FOLDS,
         "heads": {h: r.as_dict() for h, r in reports.items()},
         "thresholds": {h: r.threshold for h, r in reports.items()},
         "compared_with": current.version if current else None,
