@@ -16,15 +16,41 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from argon2 import PasswordHasher, profiles  # noqa: E402
 from servers import NO_MOVE_CAPABILITIES, Dovecot, SmtpServer, start_dovecot  # noqa: E402
 
 from triage import config  # noqa: E402
-from triage.store import migrate, repo  # noqa: E402
+from triage.store import migrate, repo, users  # noqa: E402
+
+# Passwords hashed with argon2's own profile for tests (`profiles.CHEAPEST`) in this process: the
+# suite logs in hundreds of times, and what it tests is the flow, not argon2's cost (0.2 s a hash
+# here). `real_password_hashing` restores the shipped parameters where the cost is the point.
+SHIPPED_HASHER = users._HASHER
+users._HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+users._DUMMY = users._HASHER.hash("not a password anyone has")
 
 IN_CI = os.environ.get("CI") == "true"
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("TRIAGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+# The longest files first: xdist (`--dist loadfile`) hands files to its workers in collection order,
+# and a long file handed out last runs on alone while the other worker idles.
+LONGEST_FIRST = ("test_cli.py", "test_faults.py", "test_outages.py", "test_workers.py", "test_browser.py",
+                 "test_web.py", "test_jobs.py", "test_corpus.py", "test_model.py", "test_web_sessions.py",
+                 "test_edges.py", "test_web_review.py", "test_ack_e2e.py", "test_ack_loops.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
+@pytest.fixture
+def real_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(users, "_HASHER", SHIPPED_HASHER)
+    monkeypatch.setattr(users, "_DUMMY", SHIPPED_HASHER.hash("not a password anyone has"))
 
 
 def unavailable(reason: str) -> None:

@@ -204,7 +204,7 @@ def test_an_unknown_name_gets_the_same_answers_as_a_known_one(app: Flask) -> Non
     assert known == unknown == [401, 401, 401, 429, 429]
 
 
-def test_an_unknown_name_costs_as_much_as_a_wrong_password(app: Flask) -> None:
+def test_an_unknown_name_costs_as_much_as_a_wrong_password(real_password_hashing: None, app: Flask) -> None:
     """A dummy argon2 hash is checked for unknown names: no quick 'no such user'. Interleaved,
     from fresh addresses (nothing throttled), medians compared loosely enough for a busy machine."""
     known: list[float] = []
