@@ -35,11 +35,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("TRIAGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-# The longest files first: xdist (`--dist loadfile`) hands files to its workers in collection order,
-# and a long file handed out last runs on alone while the other worker idles.
-LONGEST_FIRST = ("test_cli.py", "test_faults.py", "test_outages.py", "test_workers.py", "test_browser.py",
-                 "test_web.py", "test_jobs.py", "test_corpus.py", "test_model.py", "test_web_sessions.py",
-                 "test_edges.py", "test_web_review.py", "test_ack_e2e.py", "test_ack_loops.py")
+# The longest files first (as measured with --durations): `scripts/test` runs xdist with
+# `--dist loadfile --no-loadscope-reorder`, which hands files to whichever worker is free in
+# collection order; a long file handed out last would run on alone while the other worker idles.
+LONGEST_FIRST = ("test_cli.py", "test_model.py", "test_workers.py", "test_faults.py", "test_browser.py",
+                 "test_outages.py", "test_web.py", "test_jobs.py", "test_corpus.py", "test_edges.py",
+                 "test_ack_loops.py", "test_web_review.py", "test_web_sessions.py", "test_ack_e2e.py",
+                 "test_config.py", "test_trust_e2e.py", "test_cases_service.py", "test_organisations.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
