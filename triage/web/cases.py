@@ -28,7 +28,7 @@ DONE = {
     Action.PLAN_HEARING: "Het horen is gepland.", Action.HOLD_HEARING: "Het verslag van het horen is vastgelegd.",
     Action.SKIP_HEARING: "Vastgelegd dat van horen is afgezien.", Action.EXTEND: "De termijn is verlengd tot {due}.",
     Action.EXTEND_WITH_CONSENT: "De termijn is met instemming van de klager verlengd tot {due}.",
-    Action.ANSWER: "Het antwoord is verstuurd.", Action.CLOSE: "De zaak is afgesloten.",
+    Action.ANSWER: "De zaak is afgehandeld.", Action.CLOSE: "De zaak is afgesloten.",
     Action.REOPEN: "De zaak is heropend.", Action.MERGE: "De zaak is samengevoegd met {into}.",
     Action.SPLIT: "De zaak staat weer op zichzelf.",
 }
