@@ -148,13 +148,13 @@ def paper(session: Session, org: Organisation, case: Case, kind: str, values: di
           signed_by: str = "") -> letters.Paper:
     """The letter `kind` of this case: to its complainant, in the language of its acknowledgement."""
     language = review_store.language(session, case)
-    original, references = store.opening_message_id(case)
+    original = store.opening_message_id(case)
     return letters.Paper(kind=kind, language=language, reference=case.reference,
                          recipient=Address(case.complainant or "nobody@invalid", case.complainant_name),
                          subject=case.subject, received=case.received_at, due=case.due_date,
                          question=case.kind == "question",
                          formal=case.kind == "complaint" and case.formality == "formal",
-                         values=values, original_message_id=original, original_references=references,
+                         values=values, original_message_id=original,
                          signed_by=signed_by)
 
 

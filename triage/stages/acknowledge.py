@@ -186,9 +186,10 @@ def render(org: Organisation, ack: AckPlan, reference: str, now: datetime, nonce
 
 
 @lru_cache(maxsize=32)
-def environment(override: Path | None) -> Environment:
-    """Our templates, with an organisation's own folder (same names) taking precedence."""
-    loaders: list[FileSystemLoader | PackageLoader] = [PackageLoader("triage", "templates/ack")]
+def environment(override: Path | None, folder: str = "templates/ack") -> Environment:
+    """Our templates (the acknowledgements', or the letters' of `triage.stages.letters`), with an
+    organisation's own folder (same names) taking precedence."""
+    loaders: list[FileSystemLoader | PackageLoader] = [PackageLoader("triage", folder)]
     if override is not None:
         loaders.insert(0, FileSystemLoader(str(override)))
     return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),

@@ -16,17 +16,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.mime.multipart import MIMEMultipart
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from triage.addresses import ack_message_id
 from triage.config import Organisation
 from triage.dates import AMSTERDAM, long_date
 from triage.domain import Address
 from triage.stages.acknowledge import _POLICY, _address, _header, _text_part, deliverable, sender_domain
+from triage.stages.acknowledge import environment as ack_environment
 from triage.stages.quoting import greeting_name, quoted_subject
 from triage.stages.terms import receipt_day
 
@@ -79,13 +79,9 @@ class Written:
     raw: bytes
 
 
-@lru_cache(maxsize=32)
 def environment(override: Path | None) -> Environment:
-    loaders: list[FileSystemLoader | PackageLoader] = [PackageLoader("triage", "templates/letters")]
-    if override is not None:
-        loaders.insert(0, FileSystemLoader(str(override)))
-    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined)
+    """The letters' templates, overridden file by file as the acknowledgements' are."""
+    return ack_environment(override, "templates/letters")
 
 
 def _day(value: Any, language: str) -> Any:

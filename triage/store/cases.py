@@ -100,13 +100,12 @@ def letters_waiting(session: Session, case_id: int) -> int:
         Acknowledgement.status.in_((AckStatus.PENDING, AckStatus.SENDING)))) or 0)
 
 
-def opening_message_id(case: Case) -> tuple[str, tuple[str, ...]]:
-    """The Message-ID of the message that opened the case (a letter is threaded to it), and its
-    References; none for a forward by staff (the original sender never saw that message)."""
+def opening_message_id(case: Case) -> str:
+    """The Message-ID of the message that opened the case (a letter is threaded to it); none for a
+    forward by staff (the original sender never saw that message)."""
     if case.forwarded_by or not case.messages:
-        return "", ()
-    first = min(case.messages, key=lambda m: (m.received_at, m.id))
-    return first.message_id, ()
+        return ""
+    return min(case.messages, key=lambda m: (m.received_at, m.id)).message_id
 
 
 def mark_read(case: Case) -> bool:
@@ -200,11 +199,3 @@ def record_digest(session: Session, recipient: str, day: date, organisation: str
     notify_new_rows(session)
     repo.audit(session, "digest.queued", now, organisation=organisation, recipient=recipient, day=day.isoformat(),
                cases=cases)
-
-
-def unread_clause() -> ColumnElement[bool]:
-    return Case.unread_since.is_not(None)
-
-
-def overdue_or(today: date) -> ColumnElement[bool]:
-    return or_(Case.due_date < today, Case.unread_since.is_not(None))
