@@ -481,3 +481,16 @@ def test_refusal_sentences_write_dates_and_states_in_dutch() -> None:
     assert "de Nationale ombudsman" in refusal(Refusal(No.LETTER, PARAMS[No.LETTER]))
     decided = decide(BASE, act(A.EXTEND, today=date(2026, 12, 15)))
     assert isinstance(decided, Refusal) and "maandag 14 december 2026" in refusal(decided)
+
+
+def test_a_note_text_or_organisation_past_its_limit_is_refused() -> None:
+    """A megabyte of note would land whole in the file and the audit log."""
+    assert refused(decide(BASE, act(A.CONTACT, note="x" * 5_001))) == No.TOO_LONG
+    assert refused(decide(BASE, act(A.ANSWER, text="x" * 50_001))) == No.TOO_LONG
+    assert isinstance(decide(BASE, act(A.CONTACT, note="x" * 5_000)), Change)
+
+
+def test_the_competent_organisation_is_written_on_one_line() -> None:
+    """A line break typed into 'to' must not break the notice's sentence (or look like a header)."""
+    closed = allowed(decide(BASE, act(A.CLOSE, ending=S.FORWARDED, to="Waterschap\r\nBcc: x@evil.example")))
+    assert closed.detail["to"] == "Waterschap Bcc: x@evil.example"

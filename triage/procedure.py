@@ -78,6 +78,11 @@ class No(enum.StrEnum):
     CHANGED = "changed"  # someone else changed the case meanwhile
     LETTER = "letter"  # problem: the letter cannot be written (a template without a required part)
     NO_RECIPIENT = "no_recipient"  # the letter has nobody to go to
+    TOO_LONG = "too_long"  # a note, a text or an organisation's name past its limit (LIMITS)
+
+
+# What a person may write, at most: a note or report, an answer's text, the competent organisation.
+LIMITS = {"note": 5_000, "text": 50_000, "to": 200}
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,14 @@ def decide(facts: Facts, act: Act, rules: Rules = Rules()) -> Change | Refusal:
         return Refusal(No.ROLE, {"role": act.role})
     if facts.status == S.MERGED and act.action != Action.SPLIT:
         return Refusal(No.MERGED)
+    if any(len(getattr(act, name)) > limit for name, limit in LIMITS.items()):
+        return Refusal(No.TOO_LONG)
     return _DECIDE[act.action](facts, act, rules)
+
+
+def one_line(text: str) -> str:
+    """A name as a letter writes it mid-sentence: its words on one line."""
+    return " ".join(text.split())
 
 
 def _working(facts: Facts) -> Refusal | None:
@@ -327,7 +339,7 @@ def _close_refused(facts: Facts, act: Act) -> Refusal | None:  # noqa: PLR0911 (
     note = act.note.strip()
     if ending == S.NOT_HANDLED and act.ground not in NOT_HANDLED_GROUNDS:
         return Refusal(No.GROUND_MISSING, {"grounds": NOT_HANDLED_GROUNDS})
-    if ending == S.FORWARDED and not act.to.strip():
+    if ending == S.FORWARDED and not one_line(act.to):
         return Refusal(No.NOTE_MISSING)
     if ending in (S.RESOLVED, S.WITHDRAWN, S.QUESTION_ANSWERED) and not note:
         return Refusal(No.NOTE_MISSING)
@@ -346,7 +358,7 @@ def _close(facts: Facts, act: Act, rules: Rules) -> Change | Refusal:
         fields["on_time"] = act.today <= deadline
         detail.update(ground=act.ground, deadline=deadline.isoformat())
     if ending == S.FORWARDED:
-        detail["to"] = act.to.strip()
+        detail["to"] = one_line(act.to)
     fields["ending_note"] = note
     return Change(ending, "case.closed", fields, letter=LETTER_ENDINGS.get(ending, ""), detail=detail)
 

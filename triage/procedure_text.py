@@ -99,6 +99,8 @@ _REFUSALS = {
     No.CHANGED: "Iemand anders heeft deze zaak intussen gewijzigd. Bekijk de zaak opnieuw en probeer het nog eens.",
     No.LETTER: "De brief kan niet worden gemaakt: {problem_words}",
     No.NO_RECIPIENT: "Deze zaak heeft geen adres om de brief naartoe te sturen.",
+    No.TOO_LONG: "Een van de teksten is te lang: een notitie of verslag mag 5 000 tekens hebben, een antwoord "
+                 "50 000 en de naam van een organisatie 200.",
 }
 _LETTER_PROBLEMS = {
     "missing_appeal": "de verplichte alinea over {appeal} ontbreekt in het sjabloon van de organisatie.",

@@ -172,7 +172,7 @@ def letter_values(org: Organisation, facts: Facts, act: Act, change: Change, lan
     if kind == "not_handled":
         grounds = NOT_HANDLED_GROUNDS.get(language, NOT_HANDLED_GROUNDS["nl"])
         return {"ground_words": grounds.get(act.ground, ""), "note": act.note.strip()}
-    return {"to": act.to.strip(), "note": act.note.strip()}
+    return {"to": procedure.one_line(act.to), "note": act.note.strip()}
 
 
 def _queue_letter(session: Session, org: Organisation, case: Case, decided: tuple[Facts, Act, Change],
@@ -233,6 +233,8 @@ def save_draft(deps: Deps, key: int | str, actor: Actor, text: str, judgement: s
             if CaseStatus(case.status) not in procedure.WORKING:
                 raise ProcedureRefused(Refusal(No.STATE, {"status": case.status}))
             text = text.strip()
+            if len(text) > procedure.LIMITS["text"]:
+                raise ProcedureRefused(Refusal(No.TOO_LONG))
             case.draft = {"text": text, "judgement": judgement, "by": actor.name} if text else {}
             repo.audit(session, "case.draft_saved" if text else "case.draft_discarded", deps.clock(),
                              actor=actor.name, organisation=case.organisation, case_id=case.id)
