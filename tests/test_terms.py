@@ -10,12 +10,12 @@ import pytest
 
 from triage.config import Terms
 from triage.domain import Prediction
-from triage.stages.terms import Calendar, Term, due_date, extended, receipt_day
+from triage.stages.terms import Calendar, Term, decree, decree_warning, due_date, extended, receipt_day
 
 AMS_WINTER = timezone(timedelta(hours=1))
 AMS_SUMMER = timezone(timedelta(hours=2))
-PLAIN = Calendar()
-DECREED = Calendar.with_extra([date(2026, 1, 2), date(2026, 5, 15)])  # days a royal decree equates
+PLAIN = Calendar()  # public holidays and the shipped decreed days
+SHUT = Calendar.with_extra([date(2026, 5, 21)])  # a day the organisation configured
 
 
 def at(y: int, m: int, d: int, hour: int = 10, tz: timezone = AMS_WINTER) -> datetime:
@@ -37,9 +37,18 @@ def at(y: int, m: int, d: int, hour: int = 10, tz: timezone = AMS_WINTER) -> dat
     (at(2026, 12, 18), "10 working days", PLAIN, date(2027, 1, 5)),
     # Easter 2026: Good Friday 3 April and Easter Monday 6 April are skipped
     (at(2026, 4, 1, tz=AMS_SUMMER), "5 working days", PLAIN, date(2026, 4, 10)),
-    # Ascension Thursday 14 May 2026, and the Friday after when the organisation configured it
-    (at(2026, 5, 12, tz=AMS_SUMMER), "5 working days", PLAIN, date(2026, 5, 20)),
-    (at(2026, 5, 12, tz=AMS_SUMMER), "5 working days", DECREED, date(2026, 5, 21)),
+    # Ascension Thursday 14 May 2026 and the Friday after (decreed), and a day the organisation added
+    (at(2026, 5, 12, tz=AMS_SUMMER), "5 working days", PLAIN, date(2026, 5, 21)),
+    (at(2026, 5, 12, tz=AMS_SUMMER), "5 working days", SHUT, date(2026, 5, 22)),
+    # the decree's days are built in: 6 weeks from Friday 26 March 2027 end on Friday 7 May 2027,
+    # a decreed day, and move past the weekend to Monday 10 May
+    (at(2027, 3, 26), "6 weeks", PLAIN, date(2027, 5, 10)),
+    (at(2027, 3, 26), "6 weeks", Calendar(), date(2027, 5, 10)),
+    # Friday 2 January 2026: 1 working day from New Year's Eve is Monday 5 January
+    (at(2025, 12, 31), "1 working day", PLAIN, date(2026, 1, 5)),
+    # 28 April 2028 (the Friday after King's Day) and 26 May 2028 (after Ascension)
+    (at(2028, 4, 26, tz=AMS_SUMMER), "1 working day", PLAIN, date(2028, 5, 1)),
+    (at(2028, 4, 14, tz=AMS_SUMMER), "6 weeks", PLAIN, date(2028, 5, 29)),
     # received on a Saturday: working days start on Monday
     (at(2026, 11, 21), "5 working days", PLAIN, date(2026, 11, 27)),
     # Whit Monday 25 May 2026
@@ -67,7 +76,24 @@ def test_public_holidays_are_not_working_days(day: date) -> None:
 
 def test_ordinary_days_and_decreed_days() -> None:
     assert PLAIN.is_working_day(date(2025, 4, 25))  # the Friday before King's Day 2025
-    assert PLAIN.is_working_day(date(2026, 1, 2)) and not DECREED.is_working_day(date(2026, 1, 2))
+    assert PLAIN.is_working_day(date(2026, 1, 5)) and not PLAIN.is_working_day(date(2026, 1, 2))
+    assert PLAIN.is_working_day(date(2026, 5, 21)) and not SHUT.is_working_day(date(2026, 5, 21))
+
+
+def test_the_shipped_decree_names_its_days_and_its_source() -> None:
+    shipped = decree()
+    assert shipped.days == {date(2026, 1, 2), date(2026, 5, 15), date(2027, 5, 7), date(2028, 4, 28),
+                            date(2028, 5, 26)}
+    assert shipped.source.startswith("Besluit gelijkstelling van 2 januari 2026") and shipped.last_year == 2028
+    assert all(not PLAIN.is_working_day(day) for day in shipped.days)
+
+
+def test_check_config_warns_half_a_year_before_the_decrees_last_year() -> None:
+    assert decree_warning(date(2026, 12, 3)) == ""
+    assert decree_warning(date(2027, 6, 30)) == ""
+    warning = decree_warning(date(2027, 7, 1))
+    assert "until 2028" in warning and "2029" in warning and "extra_holidays" in warning
+    assert decree_warning(date(2029, 2, 1)) == warning
 
 
 @pytest.mark.parametrize(("text", "term"), [

@@ -48,6 +48,14 @@ def check_config(config_path: Path, offline: bool) -> None:
         click.echo(f"{org.id}: {_digest_plan(org)}")
     if settings.smtp is not None:
         click.echo(f"acknowledgements: {settings.smtp.describe()}" + ("" if offline else " (reachable)"))
+    from datetime import datetime
+
+    from triage.dates import AMSTERDAM
+    from triage.stages.terms import decree_warning
+
+    warning = decree_warning(datetime.now(AMSTERDAM).date())
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"{config_path}: OK")
 
 

@@ -2,18 +2,21 @@
 
 Weeks and calendar days run from the day after receipt; a term that ends on a Saturday, Sunday
 or public holiday moves to the next working day (Algemene termijnenwet). Working days skip
-weekends, Dutch public holidays (the `holidays` package, every 5 May included) and extra days
-from config. Receipt is the arrival in the mailbox, in Europe/Amsterdam time.
+weekends, Dutch public holidays (the `holidays` package, every 5 May included), the days a royal
+decree equates with them (`triage/data/decreed_days.toml`, Atw art. 3 lid 3) and extra days from
+config. Receipt is the arrival in the mailbox, in Europe/Amsterdam time.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Literal
+from importlib import resources
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -58,10 +61,37 @@ class Term:
         return self.words("en")
 
 
+@dataclass(frozen=True)
+class Decree:
+    """The shipped royal decree's days equated with holidays, its title and the last year it covers."""
+
+    days: frozenset[date]
+    source: str
+    last_year: int
+
+
+@lru_cache(maxsize=1)
+def decree() -> Decree:
+    data: dict[str, Any] = tomllib.loads(resources.files("triage").joinpath("data/decreed_days.toml").read_text("utf-8"))
+    return Decree(frozenset(data["days"]), data["source"], int(data["last_year"]))
+
+
+def decree_warning(today: date) -> str:
+    """A warning from half a year before the last year the shipped decree covers: a new decree
+    names the days after it, and until this package ships them config must add them."""
+    last = decree().last_year
+    if today < date(last - 1, 7, 1):
+        return ""
+    return (f"the days equated with public holidays that ship with this version run until {last} "
+            f"(Atw art. 3 lid 3): look up the decree for {last + 1} and later, and add its days to "
+            "[organisations.X.terms] extra_holidays until an update ships them")
+
+
 @lru_cache(maxsize=64)
 def _public_holidays(year: int) -> frozenset[date]:
     # "optional" adds the days the package leaves out by default, such as 5 May in most years.
-    return frozenset(holidays.country_holidays("NL", years=year, categories=("public", "optional")).keys())
+    days = holidays.country_holidays("NL", years=year, categories=("public", "optional")).keys()
+    return frozenset(days) | {day for day in decree().days if day.year == year}
 
 
 @dataclass(frozen=True)
