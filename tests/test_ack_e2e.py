@@ -120,7 +120,9 @@ def test_one_poll_and_one_send_acknowledge_exactly_the_right_mail(run: Run) -> N
             assert f"[{case.reference}]" in msg["Subject"]
             assert msg["Content-Language"] == language
             assert msg["Auto-Submitted"] == "auto-replied"
-            assert case.due_date is not None and long_date(case.due_date, language) in _body(msg)
+            # the complaint's due date; mail that another procedure governs is passed on without one
+            passed_on = row.template.endswith("/passed_on")
+            assert case.due_date is not None and (long_date(case.due_date, language) in _body(msg)) != passed_on
             opening = case.messages[0]
             if opening.forwarded_by is None and opening.message_id:
                 assert msg["In-Reply-To"] == opening.message_id
@@ -129,6 +131,10 @@ def test_one_poll_and_one_send_acknowledge_exactly_the_right_mail(run: Run) -> N
         assert forward.case is not None and forward.case.complainant == "sandrakuipers@kpnmail.nl"
         assert rows[forward.case_id].status == "sent"
         assert "j.vermeulen@lindendal.example" not in {email.utils.parseaddr(m["To"])[1] for m in received}
+        # the demo's Wmo complaint is also a notice of default (Awb 4:17): to review, passed on, no term
+        wmo = next(m for m in messages.values() if m.sender == "m.schouten@xs4all.nl")
+        assert wmo.case is not None and wmo.case.other_procedure == "ingebrekestelling"
+        assert wmo.case.status == "needs_review" and rows[wmo.case_id].template == "nl/passed_on"
         # English mail gets English
         english = next(m for m in messages.values() if m.sender == "tom.whitfield@gmail.com")
         assert rows[english.case_id].template.startswith("en/")

@@ -401,7 +401,8 @@ def test_a_configured_extra_day_off_moves_the_extended_date() -> None:
     (datetime(2026, 11, 3, 23, 30, tzinfo=UTC), date(2026, 12, 2)),  # already 4 November in Amsterdam
     (at(2027, 3, 1), date(2027, 3, 30)),  # Easter Monday 29 March 2027: the next day
     (at(2026, 11, 27), date(2026, 12, 28)),  # Christmas Day on a Friday, then the weekend
-    (at(2027, 4, 7), date(2027, 5, 7)),  # 5 May 2027 (Liberation Day), 6 May Ascension Day: Friday 7 May
+    # 5 May 2027 (Liberation Day), 6 May Ascension Day, 7 May equated by royal decree: Monday 10 May
+    (at(2027, 4, 7), date(2027, 5, 10)),
 ])
 def test_the_98_deadline_is_four_weeks_after_receipt_on_a_working_day(received: datetime, deadline: date) -> None:
     assert ninety_eight_deadline(received, Calendar()) == deadline

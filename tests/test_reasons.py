@@ -23,6 +23,8 @@ SAMPLES = {
     Code.TIME_BUDGET: {"stage": "parse", "seconds": 5.0},
     Code.TOO_MANY_PARTS: {"limit": 1000},
     Code.UNKNOWN_WORDS: {"words": 12, "known": 3},
+    Code.OTHER_PROCEDURE: {"procedure": "woo", "words": "Woo-verzoek", "term": "4 weeks", "due": "2027-01-05"},
+    Code.DANGER: {"danger": "hazard", "words": "gaslucht"},
     Code.FORWARDED_BY: {"address": "a@b.nl", "via": "outlook"},
     Code.REPLY_TO: {"address": "a@b.nl"},
     Code.REPLY_TO_IGNORED: {"address": "a@b.nl"},

@@ -49,6 +49,12 @@ def at(y: int, m: int, d: int, hour: int = 10, tz: timezone = AMS_WINTER) -> dat
     # 28 April 2028 (the Friday after King's Day) and 26 May 2028 (after Ascension)
     (at(2028, 4, 26, tz=AMS_SUMMER), "1 working day", PLAIN, date(2028, 5, 1)),
     (at(2028, 4, 14, tz=AMS_SUMMER), "6 weeks", PLAIN, date(2028, 5, 29)),
+    # a month (an AVG request): the same day number a month on, the month's last day when it is
+    # shorter, moved off weekends and holidays
+    (at(2026, 3, 10), "1 month", PLAIN, date(2026, 4, 10)),
+    (at(2027, 1, 31), "1 month", PLAIN, date(2027, 3, 1)),  # 28 February 2027 is a Sunday
+    (at(2028, 1, 31), "1 maand", PLAIN, date(2028, 2, 29)),  # a leap year
+    (at(2026, 11, 25), "1 month", PLAIN, date(2026, 12, 28)),  # Christmas on Friday 25 December
     # received on a Saturday: working days start on Monday
     (at(2026, 11, 21), "5 working days", PLAIN, date(2026, 11, 27)),
     # Whit Monday 25 May 2026

@@ -233,6 +233,8 @@ class CasePlan:
     formality: str | None = None
     confidences: dict[str, float] = field(default_factory=dict)
     model_version: str | None = None
+    urgent: bool = False  # reports danger or a threat: on top of the review queue
+    procedure: str | None = None  # another procedure governs it (woo, avg, bezwaar, ingebrekestelling)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from triage.stages.classify import classify, classify_many, unfamiliar
 from triage.stages.forwards import resolve
 from triage.stages.parse import decode_header_value, one_line, parse, readable_letters
 from triage.stages.screen import bounced_acks, screen
+from triage.stages.special import Special, detect
 from triage.stages.thread import CaseFinder, answered, find_thread
 from triage.training.model import Classifier
 
@@ -96,6 +97,7 @@ class _Draft:
     thread_notes: tuple[Reason, ...]
     received: datetime
     held: tuple[Reason, ...] = ()  # why it must go to review whatever the model says
+    special: Special = Special()  # another procedure, danger: a person decides, whatever the model says
 
     @property
     def readable(self) -> bool:
@@ -135,6 +137,7 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
         if match:
             return Outcome(Disposition.JOINED, (reason(Code.JOINED, reference=match.reference, how=match.how),),
                            resolved, screening, match)
+        special: Special = _stage("special", detect, resolved.subject, resolved.text)
     except StageError as exc:
         return _quarantined(exc.stage, str(exc), raw)
     cut = reason(Code.TOO_MANY_PARTS, limit=ctx.max_parts) if mail.parts_cut else None
@@ -142,7 +145,7 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
     strange = None if ctx.classifier is None or unreadable else \
         unfamiliar(resolved.subject, resolved.text, ctx.classifier.words())
     held = tuple(r for r in (late, cut, unreadable, strange) if r)
-    return _Draft(mail, resolved, screening, notes, received, held)
+    return _Draft(mail, resolved, screening, notes, received, held, special)
 
 
 def _predict(drafts: list[_Draft], classifier: Classifier) -> list[Prediction | StageError]:
@@ -162,13 +165,25 @@ def _predict(drafts: list[_Draft], classifier: Classifier) -> list[Prediction | 
     return out
 
 
-def _review_reasons(draft: _Draft, prediction: Prediction | None, classifier: Classifier | None) -> list[Reason]:
-    mail, resolved = draft.mail, draft.resolved
+def _special_reasons(special: Special, org: Organisation | None, received: datetime) -> list[Reason]:
+    """Danger first (the queue shows it on top), then the other procedure with its term and due date."""
     reasons = []
+    if special.danger is not None:
+        reasons.append(reason(Code.DANGER, danger=special.danger.value, words=special.danger_words))
+    if special.procedure is not None:
+        term, due = ack_stage.procedure_term(org, special.procedure.value, received)
+        reasons.append(reason(Code.OTHER_PROCEDURE, procedure=special.procedure.value, words=special.procedure_words,
+                              term=str(term), due=due.isoformat()))
+    return reasons
+
+
+def _review_reasons(draft: _Draft, prediction: Prediction | None, ctx: Context) -> list[Reason]:
+    mail, resolved, classifier = draft.mail, draft.resolved, ctx.classifier
+    reasons = _special_reasons(draft.special, ctx.org, draft.received)
     if classifier is None:
         reasons.append(reason(Code.NO_MODEL))
     elif prediction is not None and prediction.unsure:
-        heads = [[h, prediction.confidence.get(h, 0.0), classifier.thresholds.get(h, 1.01)] for h in prediction.unsure]
+        heads = [[h, prediction.confidence.get(h, 0.0), classifier.threshold(h)] for h in prediction.unsure]
         reasons.append(reason(Code.UNSURE, heads=heads))
     if resolved.complainant is None:
         cause = resolved.why.code if resolved.why else Code.NO_SENDER
@@ -198,9 +213,9 @@ class _Sent:
 def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _Sent) -> Outcome:
     """FILED when the model is sure of all three heads, else REVIEW; with the case and
     acknowledgement plans when the organisation is known."""
-    reasons = _review_reasons(draft, prediction, ctx.classifier)
+    reasons = _review_reasons(draft, prediction, ctx)
     answers = answered(draft.thread_notes)  # a reply to our mail: never acknowledged, a person decides
-    doubt = answers or draft.resolved.needs_review
+    doubt = answers or draft.resolved.needs_review or bool(draft.special)
     sure = prediction is not None and prediction.sure and _may_file(draft) and not doubt
     if sure:
         assert prediction is not None
@@ -216,7 +231,9 @@ def _decide(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: _S
                         topic=prediction.topic if prediction else None,
                         formality=prediction.formality if prediction else None,
                         confidences=dict(prediction.confidence) if prediction else {},
-                        model_version=prediction.model_version if prediction else None)
+                        model_version=prediction.model_version if prediction else None,
+                        urgent=draft.special.danger is not None,
+                        procedure=draft.special.procedure.value if draft.special.procedure else None)
     return Outcome(disposition, tuple(reasons), draft.resolved, draft.screening, prediction=prediction,
                    case=case, ack=ack)
 
@@ -226,7 +243,7 @@ def _ack_plan(draft: _Draft, prediction: Prediction | None, ctx: Context, sent: 
     assert ctx.org is not None
     key = rate_key(draft.resolved.complainant.addr[:320], sent.machines) if draft.resolved.complainant else ""
     standing = ack_stage.Standing(sent.by_key.get(key, 0), sent.hour, answers)
-    plan = ack_stage.decide(ctx.org, draft.resolved, prediction, draft.received, ctx.now, standing)
+    plan = ack_stage.decide(ctx.org, draft.resolved, prediction, draft.received, ctx.now, standing, draft.special)
     if plan.suppressed is None and plan.held is None:
         sent.by_key[key] = sent.by_key.get(key, 0) + 1
         sent.hour += 1

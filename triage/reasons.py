@@ -33,6 +33,8 @@ class Code(enum.StrEnum):
     TIME_BUDGET = "time_budget"  # stage, seconds
     TOO_MANY_PARTS = "too_many_parts"  # limit
     UNKNOWN_WORDS = "unknown_words"  # words, known: distinct words, of them in the model's vocabulary
+    OTHER_PROCEDURE = "other_procedure"  # procedure, words, term, due (YYYY-MM-DD): not the complaint procedure
+    DANGER = "danger"  # danger, words: reports danger or a threat; urgent
     # who the complainant is (forwards stage)
     FORWARDED_BY = "forwarded_by"  # address, via
     FORWARD_ORIGINAL_UNKNOWN = "forward_original_unknown"
@@ -79,6 +81,8 @@ _ENGLISH: dict[Code, Any] = {
     Code.BOUNCE_OF: lambda p: "bounce of the acknowledgement of " + ", ".join(p["references"]),
     Code.NO_MODEL: "no classification model",
     Code.UNSURE: _unsure,
+    Code.OTHER_PROCEDURE: "another procedure: {procedure} (term {term}, due {due}; found “{words}”)",
+    Code.DANGER: "urgent: reports danger ({danger}; found “{words}”)",
     Code.NOBODY_TO_ANSWER: lambda p: "nobody to answer: " + english(Reason(Code(p["cause"]))),
     Code.TOO_LARGE: "message of {size} bytes is over the size limit; only its head was read",
     Code.REFERENCE_UNKNOWN: "{reference} is not a case of ours",

@@ -40,6 +40,12 @@ class Terms(_Strict):
     formal_extension: TermText = "4 weeks"
     informal_complaint: TermText = "10 working days"
     question: TermText = "5 working days"
+    # Messages that another procedure governs (triage.stages.special): its term, for the review
+    # queue and the case's due date; never stated in the acknowledgement.
+    woo: TermText = "4 weeks"  # Woo art. 4.4: a decision on a Woo-verzoek
+    avg: TermText = "1 month"  # AVG art. 12 lid 3: an answer to a data subject's request
+    bezwaar: TermText = "1 working day"  # Awb art. 6:15: forward an objection to the right body at once
+    ingebrekestelling: TermText = "2 weeks"  # Awb art. 4:17: the penalty runs two weeks after a notice of default
     extra_holidays: tuple[date, ...] = ()
 
     def term(self, name: str) -> Term:

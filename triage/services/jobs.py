@@ -61,7 +61,9 @@ def _retrain(deps: Deps, progress: Progress) -> tuple[str, dict[str, Any]]:
                      folds=deps.settings.model.folds)
     return (f"versie {result.version} getraind in {result.seconds:.0f} s",
             {"version": result.version, "comparison": comparison(result), "worse": result.worse,
-             "corrections": result.card.get("corrections_included", 0)})
+             "corrections": result.card.get("corrections_included", 0),
+             "joint": {"new": result.joint[0], "current": result.joint[1]},
+             "heldout": (result.card.get("heldout") or {}).get("joint")})
 
 
 HANDLERS: dict[str, Handler] = {RETRAIN: _retrain}

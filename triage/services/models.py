@@ -126,6 +126,9 @@ class Version:
     heads: dict[str, Any]  # head -> its figures (macro_f1, auto_share, ...)
     worse: list[str] = field(default_factory=list)  # heads that scored lower than `compared_with`
     compared_with: str | None = None
+    joint: dict[str, Any] = field(default_factory=dict)  # the gate on folds grouped by writer (gate.JointFigures)
+    heldout: dict[str, Any] = field(default_factory=dict)  # per head and joint, on the held-out writers
+    grouped: bool = False  # evaluated on folds grouped by writer (older versions: random folds)
 
     def macro_f1(self, head: str) -> float | None:
         value = (self.heads.get(head) or {}).get("macro_f1")
@@ -147,7 +150,8 @@ def _versions(models: Path) -> list[Version]:
     active = registry.current_version(models)
     out = [Version(str(card.get("version")), card.get("version") == active, card.get("created", ""),
                    card.get("corpus_size"), card.get("corrections_included", 0), card.get("heads", {}),
-                   card.get("worse", []), card.get("compared_with"))
+                   card.get("worse", []), card.get("compared_with"), card.get("joint") or {},
+                   card.get("heldout") or {}, card.get("evaluation") == "grouped by writer")
            for card in registry.versions(models)]
     return sorted(out, key=lambda v: v.version)
 

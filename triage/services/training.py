@@ -25,14 +25,20 @@ def check_corpus(root: Path, cosine: float, ngram: int) -> CheckReport:
     return check(root, cosine=cosine, ngram=ngram)
 
 
-def train_corpus(root: Path, models: Path, force: bool = False) -> TrainResult:
-    """Cross-validate and save a new version; promote it unless a head is worse (or `force`)."""
-    return train(root, models, TrainOptions(force=force))
+def train_corpus(root: Path, models: Path, force: bool = False, heldout: Path | None = None) -> TrainResult:
+    """Cross-validate and save a new version; promote it unless it is worse (or `force`)."""
+    return train(root, models, TrainOptions(force=force, heldout=heldout))
 
 
 def evaluate_folder(data: Path, models: Path, version: str | None = None) -> dict[str, Any]:
-    """Per-head figures of a version (default: the current one) on a labelled folder."""
-    return evaluate(data, registry.load(models, version))
+    """Per-head and joint figures of a version (default: the current one) on a labelled folder,
+    with the grouped figures its card keeps from training."""
+    classifier = registry.load(models, version)
+    results = evaluate(data, classifier)
+    card = classifier.card
+    if card.get("evaluation") == "grouped by writer":
+        results["grouped"] = {"heads": card.get("heads", {}), "joint": card.get("joint", {})}
+    return results
 
 
 def versions(models: Path) -> Versions:

@@ -24,16 +24,17 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 
 from triage import idn
 from triage.addresses import OwnAddresses, ack_message_id, rate_key
-from triage.config import Acknowledge, Organisation
+from triage.config import Acknowledge, Organisation, Terms
 from triage.dates import AMSTERDAM, long_date
 from triage.domain import AckPlan, Address, Prediction, Rendered, Resolved
 from triage.reasons import Code, Reason, reason
 from triage.stages.parse import decode_header_value, one_line
 from triage.stages.quoting import greeting_name, quoted_subject
 from triage.stages.screen import is_machine_address
+from triage.stages.special import Special
 from triage.stages.terms import Term, due_date, extended, receipt_day
 
-CLASSES = ("formal_complaint", "informal_complaint", "question")
+CLASSES = ("formal_complaint", "informal_complaint", "question")  # and "review", "passed_on"
 LANGUAGES = ("nl", "en")
 _SUBJECT = {"nl": "Ontvangstbevestiging", "en": "Acknowledgement of receipt"}
 _MSGID = re.compile(r"^<[^<>\s]+@[^<>\s]+>$")
@@ -55,6 +56,14 @@ class Plan:
     review_kind: str = ""  # review: the kind the model leans to, if it is sure of that
     extension: Term | None = None
     due_extended: date | None = None
+    danger: str = ""  # the message reports danger (triage.stages.special.Danger): where to turn at once
+
+
+def procedure_term(org: Organisation | None, procedure: str, received: datetime) -> tuple[Term, date]:
+    """The term of another procedure (`Terms.woo`, `.avg`, ...) and the day it ends."""
+    terms = org.terms if org is not None else Terms()
+    term = terms.term(procedure)
+    return term, due_date(received, term, terms.calendar())
 
 
 def class_of(kind: str | None, formality: str | None) -> str:
@@ -78,10 +87,16 @@ def candidates(prediction: Prediction | None) -> tuple[str, ...]:
     return (class_of(prediction.kind, prediction.formality),)
 
 
-def plan(org: Organisation, prediction: Prediction | None, received: datetime) -> Plan:
-    """The class, language and due date of a new case's acknowledgement."""
+def plan(org: Organisation, prediction: Prediction | None, received: datetime, special: Special | None = None) -> Plan:
+    """The class, language and due date of a new case's acknowledgement. A message that another
+    procedure governs, or that reports danger, gets `passed_on`: received and passed on, no term
+    (the case keeps the term that could apply, for the review queue)."""
     calendar = org.terms.calendar()
     language = prediction.language if prediction and prediction.language in LANGUAGES else "nl"
+    danger = special.danger.value if special is not None and special.danger is not None else ""
+    if special is not None and special.procedure is not None:
+        term, due = procedure_term(org, special.procedure.value, received)
+        return Plan(template="passed_on", language=language, term=term, due=due, due_is_latest=False, danger=danger)
     dues = {name: (org.terms.term(name), due_date(received, org.terms.term(name), calendar))
             for name in candidates(prediction)}
     name = max(dues, key=lambda n: dues[n][1])
@@ -91,6 +106,8 @@ def plan(org: Organisation, prediction: Prediction | None, received: datetime) -
     if name == "formal_complaint" and not review:
         extension = org.terms.term("formal_extension")
         due_extended = due_date(received, extended(term, extension), calendar)
+    if danger:  # a person looks first, today: the letter promises no term, it says where to turn at once
+        return Plan(template="passed_on", language=language, term=term, due=due, due_is_latest=review, danger=danger)
     return Plan(template="review" if review else name, language=language, term=term, due=due,
                 due_is_latest=review, review_kind=prediction.kind if prediction and review and "kind"
                 not in prediction.unsure else "", extension=extension, due_extended=due_extended)
@@ -135,11 +152,11 @@ class Standing:
 
 
 def decide(org: Organisation, resolved: Resolved, prediction: Prediction | None, received: datetime,
-           now: datetime, standing: Standing) -> AckPlan:
+           now: datetime, standing: Standing, special: Special | None = None) -> AckPlan:
     """The acknowledgement of a new case: its plan (class, language, due date), whether it may be
     sent, whether it must wait for a person (the hourly limit), and its letter."""
     recent, answers, this_hour = standing.to_recipient, standing.answers, standing.this_hour
-    p = plan(org, prediction, received)
+    p = plan(org, prediction, received, special)
     recipient = resolved.complainant
     if not org.acknowledge.enabled:
         why: Reason | None = reason(Code.ACKS_OFF)
@@ -221,7 +238,7 @@ def context(org: Organisation, letter: Letter, p: Plan) -> dict[str, object]:
         "handler": ack.handler, "appeal_name": ack.appeal_name if lang == "nl" else ack.appeal_name_en,
         "appeal_url": ack.appeal_url, "contact_name": ack.contact_name, "contact_phone": ack.contact_phone,
         "contact_email": ack.contact_email, "forwarded_by_staff": letter.forwarded_by_staff,
-        "review_kind": p.review_kind,
+        "review_kind": p.review_kind, "show_due": p.template != "passed_on", "danger": p.danger,
     }
 
 

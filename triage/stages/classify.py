@@ -59,8 +59,3 @@ def unfamiliar(subject: str, text: str, vectorizer: TfidfVectorizer) -> Reason |
         return None
     return reason(Code.UNKNOWN_WORDS, words=words, known=known)
 
-
-def doubts(prediction: Prediction, thresholds: dict[str, float]) -> list[str]:
-    """The heads below their threshold (`prediction.unsure`), as 'kind 0.62 < 0.80'."""
-    return [f"{head} {prediction.confidence.get(head, 0):.2f} < {thresholds.get(head, 1.01):.2f}"
-            for head in prediction.unsure]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,20 +24,22 @@ import holidays
 
 from triage.dates import AMSTERDAM
 
-Unit = Literal["working_days", "calendar_days", "weeks"]
+Unit = Literal["working_days", "calendar_days", "weeks", "months"]
 
-_TERM = re.compile(r"^\s*(\d{1,3})\s+(working days?|werkdagen|werkdag|calendar days?|days?|dagen|dag|weeks?|weken|week)"
-                   r"\s*$", re.IGNORECASE)
+_TERM = re.compile(r"^\s*(\d{1,3})\s+(working days?|werkdagen|werkdag|calendar days?|days?|dagen|dag|weeks?|weken|week|"
+                   r"months?|maanden|maand)\s*$", re.IGNORECASE)
 _UNITS: dict[str, Unit] = {
     "working day": "working_days", "working days": "working_days", "werkdag": "working_days",
     "werkdagen": "working_days", "calendar day": "calendar_days", "calendar days": "calendar_days",
     "day": "calendar_days", "days": "calendar_days", "dag": "calendar_days", "dagen": "calendar_days",
     "week": "weeks", "weeks": "weeks", "weken": "weeks",
+    "month": "months", "months": "months", "maand": "months", "maanden": "months",
 }
 _WORDS = {
-    "nl": {"working_days": ("werkdag", "werkdagen"), "calendar_days": ("dag", "dagen"), "weeks": ("week", "weken")},
+    "nl": {"working_days": ("werkdag", "werkdagen"), "calendar_days": ("dag", "dagen"), "weeks": ("week", "weken"),
+           "months": ("maand", "maanden")},
     "en": {"working_days": ("working day", "working days"), "calendar_days": ("day", "days"),
-           "weeks": ("week", "weeks")},
+           "weeks": ("week", "weeks"), "months": ("month", "months")},
 }
 
 
@@ -47,10 +50,11 @@ class Term:
 
     @classmethod
     def parse(cls, text: str) -> Term:
-        """'6 weeks', '10 working days', '14 calendar days' (Dutch words work too)."""
+        """'6 weeks', '10 working days', '14 calendar days', '1 month' (Dutch words work too)."""
         match = _TERM.match(text)
         if not match:
-            raise ValueError(f"{text!r} is not a term: write e.g. '6 weeks', '10 working days' or '14 calendar days'")
+            raise ValueError(f"{text!r} is not a term: write e.g. '6 weeks', '10 working days', '14 calendar days' "
+                             "or '1 month'")
         return cls(int(match.group(1)), _UNITS[match.group(2).lower()])
 
     def words(self, language: str) -> str:
@@ -72,7 +76,8 @@ class Decree:
 
 @lru_cache(maxsize=1)
 def decree() -> Decree:
-    data: dict[str, Any] = tomllib.loads(resources.files("triage").joinpath("data/decreed_days.toml").read_text("utf-8"))
+    text = resources.files("triage").joinpath("data/decreed_days.toml").read_text("utf-8")
+    data: dict[str, Any] = tomllib.loads(text)
     return Decree(frozenset(data["days"]), data["source"], int(data["last_year"]))
 
 
@@ -129,10 +134,20 @@ def receipt_day(received: datetime) -> date:
     return received.astimezone(AMSTERDAM).date()
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the last day of that month when it is shorter (a month
+    from 31 January ends on 28 or 29 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
 def due_date(received: datetime, term: Term, calendar: Calendar) -> date:
     day = receipt_day(received)
     if term.unit == "working_days":
         return calendar.add_working_days(day, term.amount)
+    if term.unit == "months":  # the day with the same number, moved off weekends and holidays
+        return calendar.next_working_day(add_months(day, term.amount))
     days = term.amount * (7 if term.unit == "weeks" else 1)
     return calendar.next_working_day(day + timedelta(days=days))
 
@@ -141,7 +156,7 @@ def extended(term: Term, extension: Term) -> Term:
     """The term with its one extension added (same unit, or both counted in calendar days)."""
     if term.unit == extension.unit:
         return Term(term.amount + extension.amount, term.unit)
-    if "working_days" in (term.unit, extension.unit):
-        raise ValueError("an extension in other units than its term must not use working days")
+    if "working_days" in (term.unit, extension.unit) or "months" in (term.unit, extension.unit):
+        raise ValueError("an extension in other units than its term must not use working days or months")
     to_days = {"weeks": 7, "calendar_days": 1}
     return Term(term.amount * to_days[term.unit] + extension.amount * to_days[extension.unit], "calendar_days")

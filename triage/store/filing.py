@@ -126,6 +126,7 @@ def _open_case(session: Session, org: Organisation, msg: Message, r: Resolved, p
         forwarded_by=msg.forwarded_by, subject=r.subject, kind=plan.kind, topic=plan.topic, formality=plan.formality,
         confidences=plan.confidences, model_version=plan.model_version, received_at=msg.received_at,
         created_at=msg.fetched_at, due_date=plan.due, term=plan.term, due_is_latest=plan.due_is_latest,
+        urgent=plan.urgent, other_procedure=plan.procedure,
     )
     session.add(case)
     session.flush()

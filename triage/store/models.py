@@ -108,6 +108,8 @@ class Case(Base):
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     merged_from: Mapped[str | None] = mapped_column(String(20))  # the status before the merge
     unread_since: Mapped[datetime | None]  # new correspondence from the complainant, not yet read
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # reports danger or a threat
+    other_procedure: Mapped[str | None] = mapped_column(String(20))  # woo, avg, bezwaar, ingebrekestelling
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic check: a stale form is refused
     messages: Mapped[list[Message]] = relationship(back_populates="case", foreign_keys="Message.case_id")
     __mapper_args__ = {"version_id_col": version}

@@ -74,6 +74,8 @@ class Item:
     confidences: dict[str, float] = field(default_factory=dict)
     reasons: list[Any] = field(default_factory=list)  # the codes of `reason`, when stored as codes
     model_version: str | None = None  # the model that classified a case
+    urgent: bool = False  # reports danger or a threat
+    other_procedure: str | None = None  # another procedure governs it
 
 
 def _ack_failed() -> Any:
@@ -143,7 +145,7 @@ def _case_item(case: Case, failed: set[int]) -> Item:
     return Item("case", case.id, case.organisation, case.reference, case.subject,
                 case.complainant or "", case.received_at, case.due_date, status, case.review_reason,
                 {h: getattr(case, h) for h in LABELS}, dict(case.confidences or {}), list(case.review_reasons or []),
-                case.model_version)
+                case.model_version, bool(case.urgent), case.other_procedure)
 
 
 def _message_item(msg: Message) -> Item:
@@ -153,11 +155,13 @@ def _message_item(msg: Message) -> Item:
 
 
 def queue(session: Session, f: Filters, scope: Scope, per_page: int = PER_PAGE) -> list[Item]:
-    """One page of the queue of `scope`, most urgent first: cases by due date, then messages without
-    a case (quarantined before machine mail) by arrival. How many there are in all: `counts()["status"]`."""
+    """One page of the queue of `scope`, most urgent first: cases that report danger, then cases by
+    due date, then messages without a case (quarantined before machine mail) by arrival. How many
+    there are in all: `counts()["status"]`."""
     cq, mq = _case_query(f, scope), _message_query(f, scope)
     start = (f.page - 1) * per_page
-    cases = list(session.scalars(cq.order_by(Case.due_date.is_(None), Case.due_date, Case.received_at, Case.id)
+    cases = list(session.scalars(cq.order_by(Case.urgent.desc(), Case.due_date.is_(None), Case.due_date,
+                                             Case.received_at, Case.id)
                                  .limit(start + per_page)))
     failed = {i for i in session.scalars(select(Acknowledgement.case_id).where(
         Acknowledgement.case_id.in_([c.id for c in cases]), Acknowledgement.status.in_(_FAILED_ACK))) if i}
@@ -278,10 +282,13 @@ def export_corrections(session: Session, folder: Path, since: int | None = None,
         name = f"mail/{case.reference}.eml"
         (folder / name).write_bytes(blob.data)
         domain = (case.forwarded_by or "").rpartition("@")[2]
+        # one writer per complainant: their messages stay in one fold of a grouped evaluation
+        writer_id = f"complainant:{(case.complainant or case.reference).lower()}"
         rows.append({"file": name, "kind": case.kind, "topic": case.topic, "formality": case.formality,
-                     "language": language(session, case), "org_domain": domain})
+                     "language": language(session, case), "org_domain": domain, "writer": writer_id})
     with (folder / "labels.csv").open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=["file", "kind", "topic", "formality", "language", "org_domain"])
+        writer = csv.DictWriter(out, fieldnames=["file", "kind", "topic", "formality", "language", "org_domain",
+                                                 "writer"])
         writer.writeheader()
         writer.writerows(rows)
     return len(rows)

@@ -1,4 +1,7 @@
-"""The labelled corpus: `labels.csv` (file,kind,topic,formality[,...]) next to `.eml` files.
+"""The labelled corpus: `labels.csv` (file,kind,topic,formality[,language,org_domain,writer]) next
+to `.eml` files. `writer` says who wrote the message: a grouped evaluation never puts one writer's
+messages on both sides of a split. Without it, the file's first folder is its writer (the corpus
+keeps one folder per writer), and a file outside any folder is a writer of its own.
 
 `load(dir)` validates every row against LABELS.md's label sets; `check(dir)` also flags
 near-duplicate messages (TF-IDF cosine similarity, or a long run of identical words), because a
@@ -31,6 +34,7 @@ class Example:
     formality: str
     language: str = ""
     org_domain: str = ""
+    writer: str = ""
 
     @property
     def combination(self) -> str:
@@ -43,6 +47,12 @@ def find_file(root: Path, name: str) -> Path:
         if candidate.is_file():
             return candidate
     return root / "mail" / name
+
+
+def writer_of(name: str) -> str:
+    """The writer of a file without a `writer` column: its first folder below `mail/`, else itself."""
+    parts = [p for p in Path(name).parts if p != "mail"]
+    return parts[0] if len(parts) > 1 else name
 
 
 def _row_problems(row: dict[str, str]) -> list[str]:
@@ -91,7 +101,8 @@ def read_rows(root: Path) -> tuple[list[Example], list[str]]:
             problems += [f"{where}: {p}" for p in row_problems]
             if not row_problems:
                 examples.append(Example(path, row["kind"], row["topic"], row["formality"],
-                                        (row.get("language") or "").strip(), (row.get("org_domain") or "").strip()))
+                                        (row.get("language") or "").strip(), (row.get("org_domain") or "").strip(),
+                                        (row.get("writer") or "").strip() or writer_of(name)))
     return examples, problems
 
 

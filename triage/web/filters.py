@@ -61,10 +61,27 @@ def nl_state(value: str | None) -> str:
     return words_[:1].upper() + words_[1:]
 
 
+def nl_percent(value: float | None, digits: int = 0) -> str:
+    """0.9584 -> '95,8%' (digits=1); None -> '–'."""
+    if value is None:
+        return "–"
+    return f"{float(value) * 100:.{digits}f}%".replace(".", ",")
+
+
+def nl_procedure(value: str | None) -> str:
+    """The short Dutch name of another procedure ('Woo-verzoek')."""
+    return _PROCEDURE_NAMES.get(str(value), str(value or ""))
+
+
+_PROCEDURE_NAMES = {"woo": "Woo-verzoek", "avg": "AVG-verzoek", "bezwaar": "Bezwaarschrift",
+                    "ingebrekestelling": "Ingebrekestelling"}
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(nl_date=nl_date, nl_datetime=nl_datetime, nl_reasons=words.reasons,
                                  nl_score=nl_score, nl_threshold=nl_threshold, nl_actor=history.actor,
-                                 nl_address=nl_address, nl_days=nl_days, nl_state=nl_state)
+                                 nl_address=nl_address, nl_days=nl_days, nl_state=nl_state,
+                                 nl_procedure=nl_procedure, nl_percent=nl_percent)
     app.jinja_env.globals.update(STATES=procedure_text.STATES, ENDINGS=procedure_text.ENDINGS,
                                  HEARING=procedure_text.HEARING, SKIP_GROUNDS=procedure_text.SKIP_GROUNDS,
                                  NOT_HANDLED_CHOICES=procedure_text.NOT_HANDLED_CHOICES,

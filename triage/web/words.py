@@ -6,11 +6,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
+from triage.dates import long_date
 from triage.reasons import Code, Reason, loaded
+from triage.stages.terms import Term
 
-HEADS = {"kind": "soort", "topic": "onderwerp", "formality": "vorm"}
+HEADS = {"kind": "soort", "topic": "onderwerp", "formality": "vorm", "not_formal": "‘geen formele klacht’"}
 VALUES = {"complaint": "klacht", "question": "vraag", "product": "product", "service": "dienstverlening",
           "staff": "medewerker", "formal": "formeel", "informal": "informeel"}
 DISPOSITIONS = {"filed": "ingedeeld", "review": "te beoordelen", "joined": "toegevoegd aan de zaak",
@@ -63,6 +66,45 @@ def _machine(p: Mapping[str, Any]) -> str:
     return f"{rule}: {p['detail']}" if p.get("detail") else rule
 
 
+# Messages another procedure governs: what it is, and what must happen within its term.
+PROCEDURES = {
+    "woo": ("Woo-verzoek (Wet open overheid)", "geen klacht: besluit binnen {term} (Woo art. 4.4), uiterlijk {due}; "
+            "zet het door naar wie Woo-verzoeken behandelt"),
+    "avg": ("AVG-verzoek van een betrokkene", "geen klacht: antwoord binnen {term} (AVG art. 12 lid 3), uiterlijk "
+            "{due}; zet het door naar de privacyfunctionaris"),
+    "bezwaar": ("bezwaarschrift", "geen klacht: stuur het meteen door naar het bestuursorgaan dat besliste "
+                "(Awb art. 6:15), uiterlijk {due}"),
+    "ingebrekestelling": ("ingebrekestelling", "na {term} kan een dwangsom of schadevergoeding gaan lopen "
+                          "(Awb art. 4:17); beslis of reageer uiterlijk {due}"),
+}
+DANGERS = {"self_harm": "zelfdoding of zelfbeschadiging", "threat": "geweld of bedreiging",
+           "hazard": "een gevaarlijke situatie"}
+
+
+def _other_procedure(p: Mapping[str, Any]) -> str:
+    name, todo = PROCEDURES.get(str(p["procedure"]), (str(p["procedure"]), "{term}, uiterlijk {due}"))
+    due = _long_date(str(p["due"]))
+    return f"{name}: {todo.format(term=_term_nl(str(p['term'])), due=due)} (herkend aan “{p['words']}”)"
+
+
+def _danger(p: Mapping[str, Any]) -> str:
+    return f"SPOED: meldt {DANGERS.get(str(p['danger']), str(p['danger']))} (herkend aan “{p['words']}”)"
+
+
+def _long_date(iso: str) -> str:
+    try:
+        return long_date(date.fromisoformat(iso), "nl")
+    except ValueError:
+        return iso
+
+
+def _term_nl(text: str) -> str:
+    try:
+        return Term.parse(text).words("nl")
+    except ValueError:
+        return text
+
+
 _DUTCH: dict[Code, str | Callable[[Mapping[str, Any]], str]] = {
     Code.LABELS: _labels,
     Code.JOINED: "reactie op {reference}",
@@ -73,6 +115,8 @@ _DUTCH: dict[Code, str | Callable[[Mapping[str, Any]], str]] = {
     Code.BOUNCE_OF: lambda p: "onbestelbare bevestiging van " + ", ".join(p["references"]),
     Code.NO_MODEL: "nog geen classificatiemodel",
     Code.UNSURE: _unsure,
+    Code.OTHER_PROCEDURE: _other_procedure,
+    Code.DANGER: _danger,
     Code.NOBODY_TO_ANSWER: lambda p: "niemand om te antwoorden: " + dutch(Reason(Code(p["cause"]))),
     Code.TOO_LARGE: "bericht van {size} bytes is te groot; alleen het begin is gelezen",
     Code.REFERENCE_UNKNOWN: "{reference} is geen zaak van ons",
