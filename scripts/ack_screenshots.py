@@ -21,6 +21,7 @@ from pathlib import Path
 from triage.config import Organisation
 from triage.domain import Address, Prediction
 from triage.stages.acknowledge import Letter, compose, plan
+from triage.stages.special import Danger, Procedure, Special
 
 ORG = Organisation.model_validate({
     "id": "lindendal", "name": "Gemeente Lindendal", "addresses": ["klachten@lindendal.nl"],
@@ -43,6 +44,17 @@ KINDS = {
     "en-formal-complaint": (Prediction("complaint", "staff", "formal", language="en"),
                             "Formal complaint about a parking fine", "Tom Whitfield"),
 }
+# mail that another procedure governs, and mail that reports danger (triage.stages.special)
+SPECIAL = {
+    "nl-passed-on-woo": Special(Procedure.WOO, "Woo-verzoek"),
+    "nl-passed-on-self-harm": Special(danger=Danger.SELF_HARM, danger_words="zie geen uitweg meer"),
+    "nl-passed-on-hazard": Special(danger=Danger.HAZARD, danger_words="gaslucht"),
+}
+SPECIAL_MAIL = {
+    "nl-passed-on-woo": ("Verzoek om stukken over de kap van de lindes", "Karin Bos"),
+    "nl-passed-on-self-harm": ("wachtlijst", ""),
+    "nl-passed-on-hazard": ("Gaslucht in het trappenhuis Kastanjeplein", "P. de Wit"),
+}
 
 
 def main() -> None:
@@ -51,10 +63,14 @@ def main() -> None:
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for seq, (name, (prediction, subject, person)) in enumerate(KINDS.items(), start=42):
+    cases = [(name, prediction, subject, person, None) for name, (prediction, subject, person) in KINDS.items()]
+    cases += [(name, Prediction("complaint", "service", "informal", language="nl"), *SPECIAL_MAIL[name], special)
+              for name, special in SPECIAL.items()]
+    for seq, (name, prediction, subject, person, special) in enumerate(cases, start=42):
         letter = Letter(reference=f"KL-2026-{seq:06d}", recipient=Address("burger@example.nl", person),
                         subject=subject, received=RECEIVED, original_message_id="<x@example.nl>")
-        raw = compose(ORG, letter, plan(ORG, prediction, RECEIVED), RECEIVED + timedelta(seconds=4)).as_bytes()
+        raw = compose(ORG, letter, plan(ORG, prediction, RECEIVED, special),
+                      RECEIVED + timedelta(seconds=4)).as_bytes()
         msg = email.message_from_bytes(raw, policy=email.policy.default)  # as the recipient's client reads it
         assert isinstance(msg, email.message.EmailMessage)
         text, html = msg.get_body(("plain",)), msg.get_body(("html",))
