@@ -105,6 +105,23 @@ def test_work_through_the_queue_with_the_keyboard(browser: Any, base_url: str) -
     page.wait_for_url(f"{base_url}/queue")
 
 
+def test_danger_is_on_top_of_the_queue_and_another_procedure_is_named(browser: Any, base_url: str) -> None:
+    page = _page(browser, base_url, STAFF)
+    first = page.locator("tr.queue-row").first
+    assert "urgent" in (first.get_attribute("class") or "")
+    assert first.locator(".badge-urgent").inner_text() == "Spoed"
+    assert "Gaslucht in het trappenhuis" in first.inner_text()
+    assert "SPOED: meldt een gevaarlijke situatie" in first.inner_text()
+    notice = page.locator("tr.queue-row", has_text="Wmo-aanvraag")
+    assert notice.locator(".badge-procedure").inner_text() == "Ingebrekestelling"
+    assert "ingebrekestelling: na 2 weken kan een dwangsom" in notice.inner_text()
+    first.locator("a").click()
+    page.wait_for_url("**/case/**")
+    assert page.locator(".case-status .badge-urgent").inner_text() == "Spoed"
+    assert "geen (ontvangen en doorgezet)" in page.locator(".ack").first.inner_text()  # no term was promised
+    _shot(page, "case-urgent")
+
+
 def test_correct_a_case_and_see_its_due_date_change(browser: Any, base_url: str, site: Site) -> None:
     case_id = site.case_id(kind="question", status="new")
     page = _page(browser, base_url, STAFF)

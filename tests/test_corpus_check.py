@@ -75,3 +75,24 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "triage.cli", "corpus", "check", "--corpus",
                               str(tmp_path / "nothing")], capture_output=True, text=True)
     assert missing.returncode == 2 and "labels.csv not found" in missing.stderr
+
+
+def test_each_message_has_a_writer_from_its_column_or_its_folder(tmp_path: Path) -> None:
+    from triage.training.corpus import writer_of
+
+    root = _corpus(tmp_path / "c", GOOD)
+    examples = load(root)
+    assert [e.writer for e in examples] == ["a.eml", "b.eml", "c.eml"]  # outside any folder: a writer each
+    (root / "labels.csv").write_text("file,kind,topic,formality,language,writer\n"
+                                     "a.eml,complaint,product,informal,nl,anna\nb.eml,question,service,informal,nl,\n")
+    assert [e.writer for e in load(root)] == ["anna", "b.eml"]
+    assert writer_of("g-gemeente/004-x.eml") == writer_of("mail/g-gemeente/005-y.eml") == "g-gemeente"
+
+
+def test_the_shipped_corpus_and_held_out_set_share_no_writer() -> None:
+    models = Path(__file__).parent.parent / "models"
+    corpus, heldout = load(models / "corpus"), load(models / "heldout")
+    assert len(heldout) >= 200 and len({e.writer for e in corpus}) >= 10
+    assert not {e.writer for e in corpus} & {e.writer for e in heldout}
+    texts = {e.file.read_bytes() for e in corpus}
+    assert not any(e.file.read_bytes() in texts for e in heldout)  # no message in both

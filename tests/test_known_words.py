@@ -32,11 +32,11 @@ from triage.training.registry import load_for_run
 
 GARBAGE = sorted((Path(__file__).parent / "fixtures" / "garbage").glob("*.eml"))
 OWN = OwnAddresses(frozenset({"klachten@debrug.example"}), frozenset({"debrug.example"}))
-SHORT_COMPLAINTS = {  # each filed by the model on its own, before this check and after
-    "Onbeschoft behandeld": "De medewerker aan de balie was erg onbeschoft tegen mij. Dit accepteer ik niet.",
+SHORT_COMPLAINTS = {  # each filed by the model on its own (its joint gate), before this check and after
+    "Onbeschoft behandeld": "De medewerker aan de balie was vanochtend erg onbeschoft tegen mij. Dat vond ik niet "
+                            "prettig.",
     "Factuur klopt niet": "Ik heb twee keer betaald voor dezelfde factuur. Wanneer krijg ik mijn geld terug?",
     "Geen reactie": "Ik heb drie weken geleden een brief gestuurd en nog steeds niets gehoord.",
-    "Stoep kapot": "Stoeptegels los bij de school, mijn moeder is gevallen.",
 }
 
 

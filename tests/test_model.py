@@ -19,6 +19,7 @@ from triage.training.model import choose_threshold
 
 MODELS = ROOT / "models"
 CORPUS = MODELS / "corpus"
+HELDOUT = MODELS / "heldout"
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -109,9 +110,21 @@ def test_threshold_is_the_lowest_confidence_that_keeps_precision() -> None:
     assert choose_threshold(confidence, np.zeros(6, dtype=bool), 0.95) > 1
 
 
+def writer_of(row: dict[str, str]) -> str:
+    return row.get("writer") or row["file"].split("/")[0]
+
+
 def _subset(tmp_path: Path, per_combination: int) -> Path:
-    """A smaller corpus folder: the first rows of each label combination of the real corpus."""
+    """A smaller corpus folder: the first rows of each label combination of the real corpus, taken
+    from its writers in turn (a grouped evaluation needs several)."""
     rows = list(csv.DictReader((CORPUS / "labels.csv").open(encoding="utf-8")))
+    rank: dict[str, int] = {}
+    order = []
+    for row in rows:
+        writer = writer_of(row)
+        rank[writer] = rank.get(writer, 0) + 1
+        order.append((rank[writer], writer))
+    rows = [row for _, row in sorted(zip(order, rows, strict=True), key=lambda pair: pair[0])]
     seen: dict[str, int] = {}
     keep = []
     for row in rows:
@@ -119,22 +132,40 @@ def _subset(tmp_path: Path, per_combination: int) -> Path:
         if seen.get(combo, 0) < per_combination:
             seen[combo] = seen.get(combo, 0) + 1
             keep.append(row)
-    target = tmp_path / "corpus"
+    return _folder(tmp_path / "corpus", CORPUS, keep)
+
+
+def _heldout_subset(tmp_path: Path, every: int) -> Path:
+    """Every `every`th message of the held-out set, in a folder of its own."""
+    rows = list(csv.DictReader((HELDOUT / "labels.csv").open(encoding="utf-8")))[::every]
+    return _folder(tmp_path / "heldout", HELDOUT, rows)
+
+
+def _folder(target: Path, source: Path, rows: list[dict[str, str]]) -> Path:
+    """A labelled folder of `rows` whose mail is `source`'s."""
     target.mkdir()
-    (target / "mail").symlink_to(CORPUS / "mail")
+    (target / "mail").symlink_to(source / "mail")
     with (target / "labels.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(keep)
+        writer.writerows(rows)
     return target
 
 
 def test_train_promote_rollback_evaluate_classify(tmp_path: Path) -> None:
     corpus = _subset(tmp_path, 14)
+    heldout = _heldout_subset(tmp_path, 5)
     models = tmp_path / "models"
-    first = cli("train", "--corpus", str(corpus), "--out", str(models))
+    first = cli("train", "--corpus", str(corpus), "--heldout", str(heldout), "--out", str(models))
     assert first.returncode == 0, first.stderr
     assert "promoted" in first.stdout and "macro-F1" in first.stdout
+    assert "grouped by writer" in first.stdout and "held-out writers" in first.stdout
+    assert first.stdout.count("joint: ") == 2  # on the grouped folds and on the held-out writers
+    card = registry.read_card(models / str(registry.current_version(models)) / "card.json")
+    assert card["evaluation"] == "grouped by writer" and card["writers"] >= 5
+    assert set(card["gate"]) == {"kind", "topic", "formality", "not_formal", "language"}
+    assert {"auto_share", "joint_precision", "costly_errors", "formal_missed"} <= set(card["joint"])
+    assert card["heldout"]["messages"] == 46 and "joint" in card["heldout"]
     v1 = registry.current_version(models)
     second = cli("train", "--corpus", str(corpus), "--out", str(models))
     assert second.returncode == 0 and "current model:" in second.stdout  # compared on the same folds
@@ -150,6 +181,11 @@ def test_train_promote_rollback_evaluate_classify(tmp_path: Path) -> None:
     assert {"accuracy", "macro_f1", "per_class", "confusion", "auto_share", "auto_accuracy"} <= set(
         figures["heads"]["kind"])
     assert figures["screen"]["machine_caught"] >= 0.5
+    assert {"auto_share", "joint_precision"} <= set(figures["joint"]) and "grouped" in figures
+    no_heldout = cli("evaluate", "--models", str(models))  # its models folder has no heldout/
+    assert no_heldout.returncode != 0 and "holds no labels.csv" in no_heldout.stderr
+    on_heldout = cli("evaluate", "--data", str(heldout), "--models", str(models))
+    assert on_heldout.returncode == 0 and "from training, on folds grouped by writer" in on_heldout.stdout
     mail = sorted((CORPUS / "mail").rglob("*.eml"))[:3]
     classified = cli("classify", "--models", str(models), "--json", *map(str, mail))
     lines = [json.loads(line) for line in classified.stdout.splitlines()]

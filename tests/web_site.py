@@ -128,6 +128,12 @@ class Site:
             return found
 
 
+URGENT_SUBJECT = "Gaslucht in het trappenhuis Kastanjeplein 30"
+URGENT_BODY = ("Goedemorgen, al sinds gisteravond ruik ik gas in het trappenhuis, bij de meterkast op de tweede "
+               "verdieping. Ik heb het gisteren ook al telefonisch gemeld maar er is niemand gekomen. Er wonen hier "
+               "kleine kinderen. Kan er vandaag iemand komen kijken?\n\nGerda Spaans, Kastanjeplein 30-12")
+
+
 def _mail(subject: str, body: str, sender: str = "Karin Smit <karin.smit@example.nl>") -> bytes:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, "klachten@lindendal.example", subject
@@ -144,12 +150,14 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     shutil.copytree(ROOT / "models" / version, models / version)
     (models / "CURRENT").write_text(version + "\n")
     (models / "corpus").symlink_to(ROOT / "models" / "corpus")  # where `triage run` retrains from
+    (models / "heldout").symlink_to(ROOT / "models" / "heldout")  # and the writers it scores a retrain on
     config_path = demo.create(tmp_path / "site")
     # two folds for the retrainings the web tests start: what is tested is the job and the pages
     config_path.write_text(config_path.read_text() + "\n[model]\nfolds = 2\n", encoding="utf-8")
     settings = config.load(config_path)
     box = mailbox.Maildir(tmp_path / "site" / "mail", create=False)
     box.add(_mail(HOSTILE_SUBJECT, HOSTILE_BODY))
+    box.add(_mail(URGENT_SUBJECT, URGENT_BODY, sender="Gerda Spaans <g.spaans@example.nl>"))
     box.add(_mail(BROKEN_SUBJECT, "Hallo, dit is een gewone vraag over de openingstijden.",
                   sender="Piet <piet@example.nl>"))
     for fixture in sorted(ATTACHMENTS.glob("*.eml")):

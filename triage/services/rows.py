@@ -35,6 +35,8 @@ class CaseRow:
     term: str
     due_is_latest: bool
     procedure: Procedure
+    urgent: bool = False  # reports danger or a threat
+    other_procedure: str | None = None  # woo, avg, bezwaar, ingebrekestelling
 
     @classmethod
     def of(cls, case: Case) -> CaseRow:
@@ -42,7 +44,7 @@ class CaseRow:
                    list(case.review_reasons or []), case.complainant, case.complainant_name, case.forwarded_by,
                    case.subject, case.kind, case.topic, case.formality, dict(case.confidences or {}),
                    case.model_version, case.received_at, case.due_date, case.term, case.due_is_latest,
-                   Procedure.of(case))
+                   Procedure.of(case), bool(case.urgent), case.other_procedure)
 
 
 @dataclass(frozen=True)
@@ -126,11 +128,12 @@ class AckRow:
     text: str
     kind: str = "ack"  # ack, or a letter of the procedure: extension, consent, answer, not_handled, forwarded
     created_at: datetime | None = None
+    template: str = ""  # "nl/passed_on": received and passed on, no term stated
 
     @classmethod
     def of(cls, ack: Acknowledgement) -> AckRow:
         return cls(ack.nonce, ack.status, ack.reason, list(ack.reasons or []), ack.recipient, ack.subject,
-                   ack.due_date, ack.sent_at, text_of(ack.raw), ack.kind or "ack", ack.created_at)
+                   ack.due_date, ack.sent_at, text_of(ack.raw), ack.kind or "ack", ack.created_at, ack.template or "")
 
 
 @dataclass(frozen=True)

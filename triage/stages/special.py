@@ -78,8 +78,11 @@ _PROCEDURES: tuple[tuple[Procedure, re.Pattern[str]], ...] = (
         rf"(?:\w+\s+){{0,4}}{_DECISION}",
         r"\b(?:ik|wij|we)\s+(?:wil|willen)\s+(?:graag\s+)?bezwaar\s+(?:maken|aantekenen|indienen)\b(?![^.]{0,30}\btegen\s+"
         r"(?:de|het|hoe|dat|deze|die)\s+(?:manier|medewerker|gang|behandeling|toon|houding))",
-        r"\b(?:ik|wij|we)\s+(?:maak|maken|teken|tekenen|dien|dienen)\s+(?:\w+\s+){0,2}bezwaar\b"
-        r"(?!\s+(?:\w+\s+)?tegen\s+(?:dat|hoe|de\s+manier|de\s+toon|het\s+gedrag|deze\s+behandeling))",
+        # "ik maak bezwaar" with a decision said before or after it (against a price it is no Awb objection)
+        rf"\b(?:ik|wij|we)\s+(?:maak|maken|teken|tekenen|dien|dienen)\s+(?:\w+\s+){{0,2}}bezwaar\b[\s\S]{{0,300}}"
+        rf"\b{_DECISION}",
+        rf"\b{_DECISION}[\s\S]{{0,300}}\b(?:ik|wij|we)\s+(?:maak|maken|teken|tekenen|dien|dienen)\s+(?:\w+\s+){{0,2}}"
+        rf"bezwaar\b",
         r"\bwil(?:len)?\s+(?:graag\s+|hierbij\s+)?bezwaar\s+(?:maken|aantekenen|indienen)\b"
         r"(?!\s+tegen\s+(?:dat|hoe|de\s+manier|de\s+toon|het\s+gedrag))",
         rf"\b(?:in\s+)?beroep\s+(?:in\s*stellen\s+|gaan\s+|aantekenen\s+)?tegen\s+(?:\w+\s+){{0,4}}{_DECISION}",
@@ -138,7 +141,13 @@ _DANGERS: tuple[tuple[Danger, re.Pattern[str]], ...] = (
         r"\bvoor\s+de\s+trein\s+(?:te\s+)?(?:springen|spring|gooien)",
         r"\bmezelf\s+(?:iets\s+)?(?:aan\s*doen|van\s+kant)",
         r"\bkill\s+myself", r"\bend\s+my\s+life", r"\bend\s+it\s+all", r"\bdon'?t\s+want\s+to\s+(?:live|be\s+alive)",
-        r"\bhurt\s+myself", r"\bno\s+way\s+out")),
+        r"\bhurt\s+myself", r"\bno\s+way\s+out",
+        # everyday words for the same (general phrasing, not taken from any test message)
+        r"\bdood\s+(?:wil|willen|zijn\s+is\s+beter)", r"\b(?:er|hier)\s+niet\s+meer\s+(?:wil|willen)\s+zijn",
+        r"\bhet\s+leven\s+(?:heeft\s+)?(?:geen|niet\s+meer)\s+(?:zin|de\s+moeite)", r"\bafscheidsbrief",
+        r"\b(?:doosje|strip|potje|handvol)\s+(?:\w+\s+){0,2}(?:pillen|tabletten|slaappillen)",
+        r"\b(?:want|wanted)\s+to\s+die\b", r"\bno\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|going\s+on)",
+        r"\bsuicidal", r"\boverdose", r"\bcut(?:ting)?\s+myself", r"\bcan'?t\s+go\s+on\b")),
     (Danger.THREAT, _rx(
         r"\b(?:sla|steek|schiet|maak)\s+(?:ik\s+)?(?:je|jou|u|hem|haar|ze|jullie|die\s+\w+)\s+(?:\w+\s+){0,3}"
         r"(?:dood|neer|kapot|in\s+elkaar|verrot)",
@@ -153,7 +162,10 @@ _DANGERS: tuple[tuple[Danger, re.Pattern[str]], ...] = (
         r"\b(?:slaat|schopt|mishandelt|bedreigt)\s+(?:mij|me|"
         r"ons|haar|hem|de\s+kinderen)\b", r"\bmishandel", r"\bwordt\s+bedreigd", r"\bdoodsbedreiging",
         r"\b(?:i|we)\s+(?:will|'ll|am\s+going\s+to)\s+(?:hurt|kill|shoot|stab|beat)", r"\byou(?:'ll|\s+will)\s+regret",
-        r"\bdomestic\s+(?:violence|abuse)", r"\b(?:he|she)\s+(?:hits|beats|threatens)\s+(?:me|us|the\s+children)")),
+        r"\bdomestic\s+(?:violence|abuse)", r"\b(?:he|she)\s+(?:hits|beats|threatens)\s+(?:me|us|the\s+children)",
+        r"\bik\s+(?:maak|sla|schop)\s+(?:je|jou|jullie|hem|haar|ze)\s+(?:\w+\s+){0,2}(?:af|kapot|verrot|lens)\b",
+        r"\b(?:jullie|je|u)\s+(?:gaat|gaan|zult|zal)\s+(?:dit|het)\s+(?:\w+\s+)?(?:bezuren|berouwen)",
+        r"\bi(?:'ll|\s+will)\s+(?:get|find)\s+(?:you|him|her|them)\b")),
     (Danger.HAZARD, _rx(
         r"\bgaslucht", r"\bruik(?:en|t)?\s+(?:\w+\s+){0,3}gas\b", r"\bgaslek", r"\bkoolmonoxide", r"\bco[\s-]?melder\s+"
         r"(?:gaat|ging|piept)", r"\b(?:blootliggende|losse|kale)\s+(?:elektra|bedrading|draden|stroomdraden|kabels)",

@@ -19,7 +19,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from triage.errors import CorpusError
 from triage.training.gate import Outcomes
-from triage.training.model import FITTED, QUESTION_TOPIC, SEED, label_of
+from triage.training.model import SEED
 
 HEADS = ("kind", "topic", "formality", "language")
 
@@ -38,8 +38,6 @@ def applies(head: str, labels: dict[str, np.ndarray]) -> np.ndarray:
     """The rows a head learns from and is scored on: formality on complaints, language where known."""
     if head == "formality":
         return np.asarray(labels["kind"] == "complaint")
-    if head == QUESTION_TOPIC:
-        return np.asarray(labels["kind"] == "question")
     if head == "language":
         return np.asarray(labels["language"] != "")
     return np.ones(len(labels["kind"]), dtype=bool)
@@ -82,8 +80,8 @@ def out_of_fold(x: np.ndarray, labels: dict[str, np.ndarray], groups: np.ndarray
     """Predictions of every head for every row of `x` (human messages), each by features and heads
     fitted on the other writers' folds. Rows marked in `withhold` are never trained on."""
     n = len(x)
-    predicted = {h: np.empty(n, dtype=object) for h in FITTED}
-    confidence = {h: np.zeros(n) for h in FITTED}
+    predicted = {h: np.empty(n, dtype=object) for h in HEADS}
+    confidence = {h: np.zeros(n) for h in HEADS}
     p_complaint, p_formal = np.zeros(n), np.zeros(n)
     strata = np.array([f"{k}/{t}/{f}" for k, t, f in zip(labels["kind"], labels["topic"], labels["formality"],
                                                               strict=True)], dtype=object)
@@ -92,9 +90,9 @@ def out_of_fold(x: np.ndarray, labels: dict[str, np.ndarray], groups: np.ndarray
             train = train[~withhold[train]]
         features = recipe.features().fit(x[train])
         seen, unseen = features.transform(x[train]), features.transform(x[test])
-        for head in FITTED:
+        for head in HEADS:
             rows = applies(head, labels)[train]
-            y = labels[label_of(head)][train][rows]
+            y = labels[head][train][rows]
             model = recipe.head(head)
             if model is None or len(set(y.tolist())) < 2:
                 continue  # no such head, or a fold without two of its classes (tiny sets): unpredicted
@@ -108,8 +106,4 @@ def out_of_fold(x: np.ndarray, labels: dict[str, np.ndarray], groups: np.ndarray
                 p_complaint[test] = proba[:, classes.index("complaint")] if "complaint" in classes else 0.0
             if head == "formality":
                 p_formal[test] = proba[:, classes.index("formal")] if "formal" in classes else 0.0
-    questions = (predicted["kind"] == "question") & (predicted[QUESTION_TOPIC] != None)  # noqa: E711
-    # (an older version has no question-topic head: its rows stay None and its topic head answers)
-    predicted["topic"] = np.where(questions, predicted[QUESTION_TOPIC], predicted["topic"])
-    confidence["topic"] = np.where(questions, confidence[QUESTION_TOPIC], confidence["topic"])
     return OutOfFold(labels, predicted, confidence, p_complaint, p_formal)

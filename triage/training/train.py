@@ -22,15 +22,12 @@ from triage.training import corpus, gate, registry
 from triage.training.features import rows
 from triage.training.grouped import OutOfFold, Recipe, applies, out_of_fold
 from triage.training.model import (
-    FITTED,
     FOLDS,
     HEADS,
-    QUESTION_TOPIC,
     Classifier,
     HeadReport,
     choose_threshold,
     compact,
-    label_of,
     make_classifier,
     make_features,
     report,
@@ -56,15 +53,13 @@ class Data:
         kind = self.labels["kind"]
         if name == "formality":
             return np.asarray(kind == "complaint")
-        if name == QUESTION_TOPIC:
-            return np.asarray(kind == "question")
         if name == "language":
             return np.asarray(self.labels["language"] != "")
         return np.isin(kind, HUMAN)
 
     def head(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         mask = self.mask(name)
-        return self.x[mask], self.labels[label_of(name)][mask]
+        return self.x[mask], self.labels[name][mask]
 
 
 def read(root: Path, extra: Sequence[Path] = (), unseen: Sequence[Path] = ()) -> Data:
@@ -240,7 +235,7 @@ def _fit(data: Data, thresholds: dict[str, float]) -> Classifier:
     human = data.human
     features = compact(make_features().fit(data.x[human]))
     heads = {}
-    for head in FITTED:
+    for head in HEADS:
         x, y = data.head(head)
         heads[head] = make_classifier().fit(features.transform(x), y)
     return Classifier(features=features, heads=heads, thresholds=thresholds)

@@ -43,7 +43,8 @@ LETTER_KINDS = {"ack": "Bevestiging", "extension": "Verlengingsbrief", "consent"
                 "answer": "Antwoord", "not_handled": "Bericht niet in behandeling (9:8)",
                 "forwarded": "Bericht over het doorzenden", "digest": "Dagoverzicht"}
 _LETTER_EVENTS = {"pending": "klaargezet", "sending": "wordt verzonden", "sent": "verzonden", "failed": "mislukt"}
-_LETTERS = {"question": "vraag", "formal_complaint": "formele klacht", "informal_complaint": "informele klacht"}
+_LETTERS = {"question": "vraag", "formal_complaint": "formele klacht", "informal_complaint": "informele klacht",
+            "review": "nog te beoordelen", "passed_on": "ontvangen en doorgezet, zonder termijn"}
 _LANGUAGES = {"nl": "Nederlands", "en": "Engels"}
 
 
