@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_config
+from conftest import corpus_sample, write_config
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -39,7 +39,7 @@ def _worker_site(tmp_path: Path) -> tuple[config.Settings, sessionmaker[Session]
     assert version is not None
     shutil.copytree(ROOT / "models" / version, models / version)
     (models / "CURRENT").write_text(version + "\n")
-    (models / "corpus").symlink_to(ROOT / "models" / "corpus")
+    corpus_sample(models / "corpus", ROOT / "models" / "corpus", 3)  # a third: the job is tested, not the model
     path = demo.create(tmp_path / "site")
     # two folds: the job's behaviour is tested here, not the model's figures (a third of the time)
     path.write_text(path.read_text() + f'\n[model]\ndirectory = "{models}"\nfolds = 2\n', encoding="utf-8")

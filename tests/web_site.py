@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import deps_for
+from conftest import corpus_sample, deps_for
 from flask import Flask, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -149,8 +149,9 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     assert version is not None
     shutil.copytree(ROOT / "models" / version, models / version)
     (models / "CURRENT").write_text(version + "\n")
-    (models / "corpus").symlink_to(ROOT / "models" / "corpus")  # where `triage run` retrains from
-    (models / "heldout").symlink_to(ROOT / "models" / "heldout")  # and the writers it scores a retrain on
+    # where `triage run` retrains from, and the writers it scores a retrain on: a third of each
+    corpus_sample(models / "corpus", ROOT / "models" / "corpus", 3)
+    corpus_sample(models / "heldout", ROOT / "models" / "heldout", 3)
     config_path = demo.create(tmp_path / "site")
     # two folds for the retrainings the web tests start: what is tested is the job and the pages
     config_path.write_text(config_path.read_text() + "\n[model]\nfolds = 2\n", encoding="utf-8")
@@ -173,7 +174,7 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     engine = repo.open_engine(settings.database.url)
     migrate.ensure_current(engine)
     sessions = repo.session_factory(engine)
-    site = Site(settings, sessions, models, ROOT / "models" / "corpus", tmp_path / "site" / "mail",
+    site = Site(settings, sessions, models, models / "corpus", tmp_path / "site" / "mail",
                 JobRunner(build_deps(settings, sessions, models=models, worker_id="test-job-runner")))
     for _ in range(3):  # the broken message fails every attempt and stays in quarantine
         site.poll()
