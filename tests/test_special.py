@@ -123,3 +123,10 @@ def test_the_review_label_names_the_procedure_its_term_and_its_date_in_dutch() -
 def test_only_the_head_of_a_huge_text_is_read() -> None:
     assert not detect("", "bla " * 2_000_000 + "ingebrekestelling")  # past the window
     assert detect("", "ingebrekestelling " + "bla " * 2_000_000).procedure is Procedure.INGEBREKESTELLING
+
+
+def test_the_words_found_are_quoted_as_written() -> None:
+    found = detect("WOO-VERZOEK kapvergunning", "Graag alle stukken.")
+    assert found.procedure is Procedure.WOO and found.procedure_words == "WOO-VERZOEK"
+    # 'İ' is two characters lower-cased: the words are then quoted lower-cased
+    assert detect("", "İstanbul. Ik ruik GAS in de gang.").danger_words == "ruik gas"

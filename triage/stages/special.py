@@ -52,7 +52,8 @@ class Special:
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    """One pattern of alternatives, matched against lower-cased text (twice as fast as IGNORECASE)."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
 _DECISION = (r"(?:besluit|beschikking|beslissing|(?:naheffings)?aanslag|naheffing\w*|(?:woz-?)?waarde|boete|"
@@ -190,17 +191,19 @@ T = TypeVar("T")
 _WINDOW = 30_000  # characters of subject and text looked at
 
 
-def _found(rules: tuple[tuple[T, re.Pattern[str]], ...], text: str) -> tuple[T | None, str]:
+def _found(rules: tuple[tuple[T, re.Pattern[str]], ...], lowered: str, text: str) -> tuple[T | None, str]:
     for what, pattern in rules:
-        match = pattern.search(text)
-        if match:
-            return what, one_line(match.group(0))[:80]
+        match = pattern.search(lowered)
+        if match:  # the words as written, where lower-casing kept every position
+            words = text[match.start() : match.end()] if len(lowered) == len(text) else match.group(0)
+            return what, one_line(words)[:80]
     return None, ""
 
 
 def detect(subject: str, text: str) -> Special:
     """Another procedure and danger in what the sender wrote (forwards unwrapped)."""
     words = f"{subject}\n{text}"[:_WINDOW]
-    procedure, procedure_words = _found(_PROCEDURES, words)
-    danger, danger_words = _found(_DANGERS, words)
+    lowered = words.lower()
+    procedure, procedure_words = _found(_PROCEDURES, lowered, words)
+    danger, danger_words = _found(_DANGERS, lowered, words)
     return Special(procedure, procedure_words, danger, danger_words)
