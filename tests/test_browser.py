@@ -214,11 +214,14 @@ def test_retrain_and_promote_a_model(browser: Any, base_url: str, site: Site) ->
     new = registry.current_version(site.models)
     assert new != old and new is not None
     assert new in page.content() and "In gebruik" in page.content()
-    _shot(page, "models")
     # and back: a rollback is a promotion of the older version
     page.click(f"button.promote[data-version='{old}']")
     page.wait_for_url(f"{base_url}/admin/models")
     assert registry.current_version(site.models) == old
+    # the committed version's figures: per head and as a whole, grouped by writer and held out
+    details = page.locator("section[aria-labelledby=detail-title]").inner_text()
+    assert f"Versie {old} per indeling" in details and "Achtergehouden schrijvers (230 berichten)" in details
+    _shot(page, "models")
 
 
 def _in_view(page: Any, locator: Any) -> bool:
