@@ -102,3 +102,23 @@ def test_special_messages_go_to_review_with_their_label_and_no_complaint_acknowl
         page = queue(s, Filters(), Scope(everything=True))
         assert {item.reference for item in page[:2]} == {by_what["self_harm"].reference, by_what["hazard"].reference}
         assert all(item.urgent for item in page[:2]) and not any(item.urgent for item in page[2:])
+
+
+def test_a_reply_that_reports_danger_makes_its_case_urgent_and_gets_no_acknowledgement(run: Run) -> None:
+    run.dovecot.append(run.user, [ORDINARY])
+    run.poll()
+    assert run.send() == 1
+    (ack,) = run.smtp.sink.messages()
+    reply = EmailMessage()
+    reply["From"], reply["To"] = "Petra Smit <petra.smit@ziggo.nl>", "klachten@lindendal.example"
+    reply["Subject"], reply["Message-ID"] = f"Re: {ack['Subject']}", "<reply-danger@ziggo.nl>"
+    reply["In-Reply-To"] = reply["References"] = ack["Message-ID"]
+    reply.set_content("Er is nog steeds niemand geweest. En nu ruik ik ook gas bij de meterkast in de gang.\n\nPetra")
+    run.dovecot.append(run.user, [reply.as_bytes()])
+    run.poll()
+    assert run.send() == 0  # a reply is never acknowledged
+    with run.sessions() as s:
+        (case,) = s.scalars(select(Case))
+        assert case.urgent and case.unread_since is not None
+        joined = [m for m in case.messages if m.message_id == "<reply-danger@ziggo.nl>"]
+        assert joined and Code.DANGER in [r.code for r in loaded(joined[0].reasons)]

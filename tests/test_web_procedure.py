@@ -247,6 +247,21 @@ def test_the_worklists_show_overdue_and_unassigned_cases_with_their_days(app: Fl
     assert "Ingedeeld" not in client.get("/queue?view=all").get_data(as_text=True)
 
 
+def test_a_case_that_reports_danger_leads_its_worklist(app: Flask, site: Site) -> None:
+    client = _client(app, HANDLER)
+    first = _case(site, status="new", kind="complaint", formality="informal", handler=None)
+    urgent = _case(site, status="new", kind="complaint", formality="informal", handler=None)
+    with site.sessions.begin() as s:
+        row = s.get(Case, urgent.id)
+        assert row is not None
+        row.urgent, row.due_date = True, date.today() + timedelta(days=300)  # due last, yet first
+    page = client.get("/queue?view=unassigned").get_data(as_text=True)
+    rows = re.findall(r'data-reference="([^"]+)"', page)
+    assert rows[0] == urgent.reference and first.reference in rows
+    urgent_row = page.split(f'data-reference="{urgent.reference}"')[1].split("</tr>")[0]
+    assert "Spoed" in urgent_row
+
+
 def test_a_handler_with_cases_starts_at_mine(app: Flask, site: Site) -> None:
     coordinator = _client(app, COORDINATOR)
     case = _case(site, status="new", kind="question", handler=None)

@@ -134,10 +134,12 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
             why = (screening.why,) if screening.why else ()
             return Outcome(Disposition.IGNORED, why, resolved, screening, bounce_of=bounced_acks(raw, screening))
         match, notes = _stage("thread", find_thread, resolved, ctx.reference_prefix, ctx.find_case)
-        if match:
-            return Outcome(Disposition.JOINED, (reason(Code.JOINED, reference=match.reference, how=match.how),),
-                           resolved, screening, match)
         special: Special = _stage("special", detect, resolved.subject, resolved.text)
+        if match:  # a reply that reports danger makes its case urgent (no procedure: the case has one)
+            danger = _special_reasons(Special(danger=special.danger, danger_words=special.danger_words), None,
+                                      received)
+            return Outcome(Disposition.JOINED, (reason(Code.JOINED, reference=match.reference, how=match.how),
+                                                *danger), resolved, screening, match)
     except StageError as exc:
         return _quarantined(exc.stage, str(exc), raw)
     cut = reason(Code.TOO_MANY_PARTS, limit=ctx.max_parts) if mail.parts_cut else None

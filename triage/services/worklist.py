@@ -108,6 +108,7 @@ class Row:
     hearing: str
     extended: bool
     unread: bool
+    urgent: bool = False  # reports danger or a threat (the opening message or a reply)
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ def worklist(deps: Deps, view: str, user: str, scope: Scope, organisation: str =
                                       PER_PAGE)
         rows = [Row(c.id, c.organisation, c.reference, c.subject, c.complainant_name or c.complainant or "",
                     c.received_at, c.due_date, procedure.days_left(c.due_date, today), c.handler, c.status,
-                    c.hearing or "", bool(c.extensions or c.consent_date), c.unread_since is not None)
+                    c.hearing or "", bool(c.extensions or c.consent_date), c.unread_since is not None,
+                    bool(c.urgent))
                 for c in found]
         totals = store.worklist_counts(session, scope, user, today, end)
     return WorkPage(view, rows, totals[view], totals, today, end)

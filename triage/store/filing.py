@@ -98,7 +98,7 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, 
     msg.details = outcome.details()
     if outcome.disposition == Disposition.JOINED and outcome.thread:
         msg.case_id = outcome.thread.case_id
-        mark_unread(session, msg.case_id, msg.received_at)
+        mark_unread(session, msg.case_id, msg.received_at, urgent=any(r.code == Code.DANGER for r in outcome.reasons))
         return outcome.thread.reference
     if outcome.case is None:
         return ""
@@ -108,12 +108,17 @@ def _apply(session: Session, org: Organisation, msg: Message, outcome: Outcome, 
     return case.reference
 
 
-def mark_unread(session: Session, case_id: int, at: datetime) -> None:
-    """New correspondence for the handler: on the case, or on the case a merged one joined. A plain
-    UPDATE: a reply arriving is no edit of the case (its version stays, a form open on it stays valid)."""
+def mark_unread(session: Session, case_id: int, at: datetime, urgent: bool = False) -> None:
+    """New correspondence for the handler: on the case, or on the case a merged one joined; a reply
+    that reports danger makes them urgent. A plain UPDATE: a reply arriving is no edit of the case
+    (its version stays, a form open on it stays valid)."""
     merged_into = session.scalar(select(Case.merged_into).where(Case.id == case_id, Case.status == "merged"))
-    session.execute(update(Case).where(Case.id.in_([case_id, merged_into or case_id]), Case.unread_since.is_(None))
+    ids = [case_id, merged_into or case_id]
+    session.execute(update(Case).where(Case.id.in_(ids), Case.unread_since.is_(None))
                     .values(unread_since=at).execution_options(synchronize_session=False))
+    if urgent:
+        session.execute(update(Case).where(Case.id.in_(ids)).values(urgent=True)
+                        .execution_options(synchronize_session=False))
 
 
 def _open_case(session: Session, org: Organisation, msg: Message, r: Resolved, plan: CasePlan) -> Case:

@@ -305,7 +305,9 @@ def reference_of(session: Session, case_id: int | None) -> str:
 
 
 def worklist(session: Session, q: Select[Any], organisation: str, limit: int) -> list[Case]:
-    """A worklist's cases (`q` from `triage.store.cases.worklist_query`), the earliest due first."""
+    """A worklist's cases (`q` from `triage.store.cases.worklist_query`): those that report danger,
+    then the earliest due."""
     if organisation:
         q = q.where(Case.organisation == organisation)
-    return list(session.scalars(q.order_by(Case.due_date.is_(None), Case.due_date, Case.id).limit(limit)))
+    return list(session.scalars(q.order_by(Case.urgent.desc(), Case.due_date.is_(None), Case.due_date, Case.id)
+                                .limit(limit)))
