@@ -122,3 +122,20 @@ def test_a_reply_that_reports_danger_makes_its_case_urgent_and_gets_no_acknowled
         assert case.urgent and case.unread_since is not None
         joined = [m for m in case.messages if m.message_id == "<reply-danger@ziggo.nl>"]
         assert joined and Code.DANGER in [r.code for r in loaded(joined[0].reasons)]
+
+
+def test_a_reply_to_address_cannot_make_another_persons_case_urgent(run: Run) -> None:
+    run.dovecot.append(run.user, [ORDINARY])
+    run.poll()
+    assert run.send() == 1
+    (ack,) = run.smtp.sink.messages()
+    forged = EmailMessage()  # a no-reply sender the attacker owns, with the complainant in Reply-To
+    forged["From"], forged["Reply-To"] = "noreply@attacker.example", "petra.smit@ziggo.nl"
+    forged["To"], forged["Subject"] = "klachten@lindendal.example", f"Re: {ack['Subject']}"
+    forged["Message-ID"] = "<forged-danger@attacker.example>"
+    forged.set_content("Er is een gaslek bij de meterkast.")
+    run.dovecot.append(run.user, [forged.as_bytes()])
+    run.poll()
+    with run.sessions() as s:
+        (case,) = s.scalars(select(Case).where(Case.complainant == "petra.smit@ziggo.nl"))
+        assert not case.urgent

@@ -135,9 +135,11 @@ def _prepare(raw: bytes, received: datetime, ctx: Context) -> Outcome | _Draft:
             return Outcome(Disposition.IGNORED, why, resolved, screening, bounce_of=bounced_acks(raw, screening))
         match, notes = _stage("thread", find_thread, resolved, ctx.reference_prefix, ctx.find_case)
         special: Special = _stage("special", detect, resolved.subject, resolved.text)
-        if match:  # a reply that reports danger makes its case urgent (no procedure: the case has one)
-            danger = _special_reasons(Special(danger=special.danger, danger_words=special.danger_words), None,
-                                      received)
+        if match:  # a reply that reports danger makes its case urgent (no procedure: the case has one);
+            # only from the sender itself: a Reply-To (anyone may write one) must not flag another's case
+            by_reply_to = resolved.why is not None and resolved.why.code == Code.REPLY_TO
+            danger = [] if by_reply_to else _special_reasons(
+                Special(danger=special.danger, danger_words=special.danger_words), None, received)
             return Outcome(Disposition.JOINED, (reason(Code.JOINED, reference=match.reference, how=match.how),
                                                 *danger), resolved, screening, match)
     except StageError as exc:

@@ -128,7 +128,6 @@ class Version:
     compared_with: str | None = None
     joint: dict[str, Any] = field(default_factory=dict)  # the gate on folds grouped by writer (gate.JointFigures)
     heldout: dict[str, Any] = field(default_factory=dict)  # per head and joint, on the held-out writers
-    grouped: bool = False  # evaluated on folds grouped by writer (older versions: random folds)
     gate: dict[str, float] = field(default_factory=dict)  # the joint gate's thresholds
 
     def macro_f1(self, head: str) -> float | None:
@@ -152,7 +151,7 @@ def _versions(models: Path) -> list[Version]:
     out = [Version(str(card.get("version")), card.get("version") == active, card.get("created", ""),
                    card.get("corpus_size"), card.get("corrections_included", 0), card.get("heads", {}),
                    card.get("worse", []), card.get("compared_with"), card.get("joint") or {},
-                   card.get("heldout") or {}, card.get("evaluation") == "grouped by writer", card.get("gate") or {})
+                   card.get("heldout") or {}, card.get("gate") or {})
            for card in registry.versions(models)]
     return sorted(out, key=lambda v: v.version)
 

@@ -41,6 +41,15 @@ class Outcomes:
     predicted: dict[str, np.ndarray]
     confidence: dict[str, np.ndarray]  # kind, topic, formality, not_formal
 
+    @classmethod
+    def of(cls, labels: dict[str, np.ndarray], predicted: dict[str, np.ndarray],
+           confidence: dict[str, np.ndarray]) -> Outcomes:
+        """From corpus labels and the pipeline's predictions (a predicted question already informal)."""
+        truth_formality = np.where(labels["kind"] == "complaint", labels["formality"], "informal")
+        return cls({"kind": labels["kind"], "topic": labels["topic"], "formality": truth_formality},
+                   {h: predicted[h] for h in ("kind", "topic", "formality")},
+                   {h: confidence[h] for h in ("kind", "topic", "formality", "not_formal")})
+
     def __len__(self) -> int:
         return len(self.truth["kind"])
 

@@ -57,14 +57,9 @@ class OutOfFold:
         """The case as the pipeline files it: a predicted question is informal for sure."""
         complaint = self.predicted["kind"] == "complaint"
         formality = np.where(complaint, self.predicted["formality"], "informal").astype(object)
-        form_conf = np.where(complaint, self.confidence["formality"], 1.0)
-        truth_formality = np.where(self.labels["kind"] == "complaint", self.labels["formality"], "informal")
-        return Outcomes(
-            truth={"kind": self.labels["kind"], "topic": self.labels["topic"], "formality": truth_formality},
-            predicted={"kind": self.predicted["kind"], "topic": self.predicted["topic"], "formality": formality},
-            confidence={"kind": self.confidence["kind"], "topic": self.confidence["topic"], "formality": form_conf,
-                        "not_formal": 1.0 - self.p_complaint * self.p_formal},
-        )
+        return Outcomes.of(self.labels, dict(self.predicted, formality=formality),
+                           dict(self.confidence, formality=np.where(complaint, self.confidence["formality"], 1.0),
+                                not_formal=1.0 - self.p_complaint * self.p_formal))
 
 
 @dataclass(frozen=True)

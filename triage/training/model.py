@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
@@ -53,11 +51,6 @@ def make_features() -> ColumnTransformer:
 def make_classifier() -> CalibratedClassifierCV:
     svm = LinearSVC(C=0.5, class_weight="balanced", dual="auto", max_iter=5000, random_state=SEED)
     return CalibratedClassifierCV(svm, cv=3, method="sigmoid", ensemble=False)
-
-
-def make_pipeline() -> Pipeline:
-    """Features and classifier of one head, fitted together: what cross-validation scores."""
-    return Pipeline([("features", make_features()), ("clf", make_classifier())])
 
 
 def compact(features: ColumnTransformer) -> ColumnTransformer:
@@ -121,26 +114,6 @@ def report(y: np.ndarray, predicted: np.ndarray, confidence: np.ndarray, classes
     )
 
 
-def cross_validate(make: Any, x: np.ndarray, y: np.ndarray, folds: int = FOLDS,
-                   seed: int = SEED, withhold: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold predictions and confidences with stratified folds fixed by `seed`. Rows marked
-    in `withhold` are never trained on (they are still predicted in their test fold): how a model
-    that had not seen them yet would do on them."""
-    predicted = np.empty(len(y), dtype=object)
-    confidence = np.zeros(len(y))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(x, y):
-        if withhold is not None:
-            train = train[~withhold[train]]
-        model = make()
-        model.fit(x[train], y[train])
-        proba = model.predict_proba(x[test])
-        best = proba.argmax(axis=1)
-        predicted[test] = model.classes_[best]
-        confidence[test] = proba[np.arange(len(test)), best]
-    return predicted, confidence
-
-
 @dataclass
 class Classifier:
     """Shared features, one fitted classifier per head, and the heads' thresholds. The features
@@ -156,10 +129,6 @@ class Classifier:
         """The fitted word features: their tokenizer and vocabulary are the words the model knows."""
         vectorizer: TfidfVectorizer = self.features.named_transformers_["words"].named_steps["tfidf"]
         return vectorizer
-
-    def pipeline(self, head: str) -> Pipeline:
-        """This head as an unfitted-equivalent pipeline (for comparing on the same folds)."""
-        return Pipeline([("features", clone(self.features)), ("clf", clone(self.heads[head]))])
 
     def predict(self, x: np.ndarray) -> list[dict[str, Any]]:
         """Labels and confidences per head; `not_formal` is the probability that the message is not

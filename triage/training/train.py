@@ -296,10 +296,7 @@ def evaluate(root: Path, classifier: Classifier) -> dict[str, Any]:
 
 
 def _outcomes(predictions: list[dict[str, Any]], labels: dict[str, np.ndarray]) -> gate.Outcomes:
-    truth_formality = np.where(labels["kind"] == "complaint", labels["formality"], "informal")
-    return gate.Outcomes(
-        truth={"kind": labels["kind"], "topic": labels["topic"], "formality": truth_formality},
-        predicted={h: np.array([p[h] for p in predictions], dtype=object) for h in ("kind", "topic", "formality")},
-        confidence={h: np.array([p["confidence"][h] for p in predictions])
-                    for h in ("kind", "topic", "formality", "not_formal")},
-    )
+    return gate.Outcomes.of(labels, {h: np.array([p[h] for p in predictions], dtype=object)
+                                     for h in ("kind", "topic", "formality")},
+                            {h: np.array([p["confidence"][h] for p in predictions])
+                             for h in ("kind", "topic", "formality", "not_formal")})

@@ -70,11 +70,7 @@ def nl_percent(value: float | None, digits: int = 0) -> str:
 
 def nl_procedure(value: str | None) -> str:
     """The short Dutch name of another procedure ('Woo-verzoek')."""
-    return _PROCEDURE_NAMES.get(str(value), str(value or ""))
-
-
-_PROCEDURE_NAMES = {"woo": "Woo-verzoek", "avg": "AVG-verzoek", "bezwaar": "Bezwaarschrift",
-                    "ingebrekestelling": "Ingebrekestelling"}
+    return words.PROCEDURE_NAMES.get(str(value), str(value or ""))
 
 
 def register(app: Flask) -> None:

@@ -77,6 +77,8 @@ PROCEDURES = {
     "ingebrekestelling": ("ingebrekestelling", "na {term} kan een dwangsom of schadevergoeding gaan lopen "
                           "(Awb art. 4:17); beslis of reageer uiterlijk {due}"),
 }
+PROCEDURE_NAMES = {"woo": "Woo-verzoek", "avg": "AVG-verzoek", "bezwaar": "Bezwaarschrift",
+                   "ingebrekestelling": "Ingebrekestelling"}  # the badge
 DANGERS = {"self_harm": "zelfdoding of zelfbeschadiging", "threat": "geweld of bedreiging",
            "hazard": "een gevaarlijke situatie"}
 
