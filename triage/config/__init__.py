@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from triage.config.organisation import Acknowledge, Folders, Organisation, Procedure, Terms
+from triage.config.organisation import Acknowledge, Folders, Organisation, Procedure, Retention, Terms
 from triage.config.servers import Database, ImapMailbox, MaildirMailbox, Smtp, _Strict, tls_context
 from triage.errors import ConfigError
 
 __all__ = ["DEFAULT_CONFIG", "Acknowledge", "Database", "Folders", "ImapMailbox", "Logging", "MaildirMailbox",
-           "Model", "Organisation", "Outbox", "Parsing", "Procedure", "Processing", "Settings", "Smtp", "Terms", "Web",
+           "Model", "Organisation", "Outbox", "Parsing", "Procedure", "Processing", "Retention", "Settings", "Smtp", "Terms", "Web",
            "check_secrets", "check_templates", "load", "parse", "tls_context"]
 
 DEFAULT_CONFIG = "triage.toml"

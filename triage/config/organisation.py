@@ -71,6 +71,7 @@ class Acknowledge(_Strict):
     appeal_url: str = "https://www.nationaleombudsman.nl"
     appeal_term: str = "binnen een jaar na deze brief"  # when the complainant must turn there, as the answer says it
     appeal_term_en: str = "within one year of this letter"
+    privacy_url: str = ""  # the organisation's privacy statement, linked from every acknowledgement
     templates: Path | None = None  # a folder with nl/… and en/… templates that override ours
     max_age_days: Annotated[float, Field(strict=True, gt=0)] = 7.0  # older mail (a backlog) is filed, not acknowledged
     per_recipient_per_day: Annotated[int, Field(strict=True, ge=1)] = 3
@@ -83,6 +84,18 @@ class Acknowledge(_Strict):
         if value is not None and "@" not in email.utils.parseaddr(value)[1]:
             raise ValueError(f"{value!r} is not an e-mail address (write 'Name <klachten@example.nl>')")
         return value
+
+
+class Retention(_Strict):
+    """How long personal data is kept (AVG art. 5 lid 1 e): `triage purge` (the worker runs it daily)
+    removes it once expired and keeps an anonymous record for the yearly figures."""
+
+    personal_data_months: Annotated[int, Field(strict=True, ge=1, le=1200)] = 24  # after a case ended
+    machine_mail_days: Annotated[int, Field(strict=True, ge=1, le=36500)] = 30  # ignored mail and duplicates
+    quarantine_days: Annotated[int, Field(strict=True, ge=1, le=36500)] = 90  # after a quarantined message was handled
+    # Also delete the expired messages from the organisation's mailbox folders (IMAP or Maildir).
+    # Default false: the mailbox is left alone, its retention is the mail administrator's.
+    delete_from_mailbox: bool = False
 
 
 class Procedure(_Strict):
@@ -116,6 +129,7 @@ class Organisation(_Strict):
     terms: Terms = Terms()
     acknowledge: Acknowledge = Acknowledge()
     procedure: Procedure = Procedure()
+    retention: Retention = Retention()
 
     @model_validator(mode="after")
     def _sender(self) -> Organisation:

@@ -111,6 +111,10 @@ class Case(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # reports danger or a threat
     other_procedure: Mapped[str | None] = mapped_column(String(20))  # woo, avg, bezwaar, ingebrekestelling
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic check: a stale form is refused
+    # Its personal data removed (triage.store.anonymise): subject, text, addresses, names, letters are
+    # gone; reference, dates, labels and ending stay for the yearly figures. By "purge" or "erasure".
+    anonymised_at: Mapped[datetime | None] = mapped_column(index=True)
+    anonymised_by: Mapped[str | None] = mapped_column(String(20))
     messages: Mapped[list[Message]] = relationship(back_populates="case", foreign_keys="Message.case_id")
     __mapper_args__ = {"version_id_col": version}
 
@@ -151,6 +155,7 @@ class Message(Base):
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     folder: Mapped[str] = mapped_column(String(300), default="")  # where it goes (or went)
     moved_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None] = mapped_column(index=True)  # raw bytes, text, addresses removed
     case: Mapped[Case | None] = relationship(back_populates="messages", foreign_keys=[case_id])
 
 
@@ -291,6 +296,21 @@ class Job(Base):
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     claimed_by: Mapped[str | None] = mapped_column(String(200))  # the worker id running it
     claimed_until: Mapped[datetime | None]  # its lease: once past, the worker is gone and the job failed
+
+
+class AccessLog(Base):
+    """Who opened which case page or message, or downloaded which attachment or access export: kept
+    for the organisation's retention period, shown to admins per case."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    what: Mapped[str] = mapped_column(String(20))  # case, message, attachment, export
+    part: Mapped[str] = mapped_column(String(40), default="", server_default="")  # the attachment's MIME part
 
 
 class ReferenceCounter(Base):
