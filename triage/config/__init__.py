@@ -18,7 +18,8 @@ from triage.config.servers import Database, ImapMailbox, MaildirMailbox, Smtp, _
 from triage.errors import ConfigError
 
 __all__ = ["DEFAULT_CONFIG", "Acknowledge", "Database", "Folders", "ImapMailbox", "Logging", "MaildirMailbox",
-           "Model", "Organisation", "Outbox", "Parsing", "Procedure", "Processing", "Retention", "Settings", "Smtp", "Terms", "Web",
+           "Model", "Organisation", "Outbox", "Parsing", "Procedure", "Processing", "Retention", "Settings", "Smtp",
+           "Terms", "Web",
            "check_secrets", "check_templates", "load", "parse", "tls_context"]
 
 DEFAULT_CONFIG = "triage.toml"
