@@ -127,7 +127,8 @@ def main() -> None:
     logs.configure("WARNING")  # commands that read a config file apply its [logging] settings
 
 
-from triage.cli import cases, digest, mail, models, users  # noqa: E402  (registers their commands on `main`)
+from triage.cli import cases, digest, mail, models, privacy, purge, register, report, users  # noqa: E402  (registers their commands on `main`)
 
 __all__ = ["cases", "config_option", "deps_for", "digest", "friendly", "main", "mail", "models", "models_option",
+           "privacy", "purge", "register", "report",
            "users"]

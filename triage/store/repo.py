@@ -53,6 +53,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA secure_delete=ON")  # deleted and overwritten personal data is zeroed, not left in free pages
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 

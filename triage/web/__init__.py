@@ -19,7 +19,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from triage.config import Settings
 from triage.services.deps import build, utc_now
 from triage.services.setup import open_sessions
-from triage.web import admin, auth, cases, context, converters, errors, filters, review, security
+from triage.web import (
+    admin,
+    auth,
+    cases,
+    context,
+    converters,
+    errors,
+    filters,
+    privacy,
+    register,
+    report,
+    review,
+    security,
+)
 from triage.web.config import configure
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -39,6 +52,6 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     filters.register(app)
     errors.register(app)
     converters.register(app)
-    for blueprint in (auth.bp, review.bp, cases.bp, admin.bp):
+    for blueprint in (auth.bp, review.bp, cases.bp, admin.bp, register.bp, report.bp, privacy.bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,0 +1,3 @@
+"""Placeholder: the `triage purge` command (issue 15), filled in by its own change."""
+
+from __future__ import annotations
