@@ -60,6 +60,7 @@ class Code(enum.StrEnum):
     # why an acknowledgement waits for a person
     HELD = "held"  # count, limit: the organisation's hourly limit was reached
     HELD_NOT_SENT = "held_not_sent"  # user: held, and a person decided it is not to be sent
+    ANONYMISED = "anonymised"  # by: purge (retention) or erasure (on request): the case's data is gone
     # why an acknowledgement failed
     NO_SMTPUTF8 = "no_smtputf8"  # address
 
@@ -113,6 +114,8 @@ _ENGLISH: dict[Code, Any] = {
     Code.REPLY_TO_OUR_MAIL: "answers our mail about {reference}: never acknowledged",
     Code.HELD: "{count} acknowledgements in the last hour, the limit is {limit}: waits for a person to release it",
     Code.HELD_NOT_SENT: "held over the hourly limit; {user} decided not to send it",
+    Code.ANONYMISED: lambda p: "personal data removed: " + ("retention period over" if p.get("by") == "purge"
+                                                            else "erased on request"),
     Code.NO_SMTPUTF8: "the SMTP server does not accept international addresses (no SMTPUTF8): {address}",
 }
 

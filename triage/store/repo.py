@@ -63,9 +63,12 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def save_blob(session: Session, sha: str, raw: bytes) -> None:
-    if session.get(RawBlob, sha) is None:
+    blob = session.get(RawBlob, sha)
+    if blob is None:
         session.add(RawBlob(sha256=sha, size=len(raw), data=raw))
         session.flush()
+    elif blob.size == 0 and raw:  # purged (triage.store.anonymise) and now received again
+        blob.data, blob.size = raw, len(raw)
 
 
 def next_reference(session: Session, organisation: str, prefix: str, year: int) -> tuple[str, int]:
@@ -101,15 +104,18 @@ def known_uids(session: Session, mailbox: str, uidvalidity: int, uids: Iterable[
 
 
 def known_shas(session: Session, organisation: str, shas: Iterable[str]) -> set[str]:
-    """Which of these contents the organisation has a message of already."""
-    return set(session.scalars(select(Message.sha256).where(Message.organisation == organisation,
-                                                            Message.sha256.in_(set(shas)))))
+    """Which of these contents the organisation has a message of already (the same rows as
+    `first_by_sha` finds: a purged message's content is no longer known)."""
+    return set(session.scalars(select(Message.sha256).where(
+        Message.organisation == organisation, Message.sha256.in_(set(shas)), Message.duplicate_of.is_(None),
+        Message.purged_at.is_(None))))
 
 
 def first_by_sha(session: Session, organisation: str, sha: str) -> Message | None:
     return session.scalars(
         select(Message)
-        .where(Message.organisation == organisation, Message.sha256 == sha, Message.duplicate_of.is_(None))
+        .where(Message.organisation == organisation, Message.sha256 == sha, Message.duplicate_of.is_(None),
+               Message.purged_at.is_(None))  # mail sent again after an erasure is new mail
         .order_by(Message.id)
         .limit(1)
     ).first()

@@ -229,6 +229,8 @@ def replay(session: Session, message_id: int, scope: Scope, user: str, now: date
         return None
     if msg.disposition != Disposition.QUARANTINED:
         raise Invalid("only a quarantined message can be replayed")
+    if msg.purged_at is not None:
+        raise Invalid("the message's content was removed (retention period over): it cannot be replayed")
     msg.attempts = 0
     repo.audit(session, "message.replay", now, actor=user, organisation=msg.organisation, message_id=msg.id)
     return msg
@@ -237,7 +239,7 @@ def replay(session: Session, message_id: int, scope: Scope, user: str, now: date
 def raw_message(session: Session, msg: Message) -> bytes | None:
     """The stored bytes of a message (for its attachments), or None when they are gone."""
     blob = session.get(RawBlob, msg.sha256)
-    return blob.data if blob is not None else None
+    return blob.data if blob is not None and blob.size else None  # size 0: purged
 
 
 def corrected_cases(session: Session, since: int | None = None, upto: int | None = None) -> list[Case]:
@@ -277,7 +279,7 @@ def export_corrections(session: Session, folder: Path, since: int | None = None,
     for case in corrected_cases(session, since, upto):
         opening = min(case.messages, key=lambda m: (m.received_at, m.id))
         blob = session.get(RawBlob, opening.sha256)
-        if blob is None or case.kind is None:
+        if blob is None or not blob.size or case.kind is None or case.anonymised_at is not None:
             continue
         name = f"mail/{case.reference}.eml"
         (folder / name).write_bytes(blob.data)

@@ -149,6 +149,8 @@ _DUTCH: dict[Code, str | Callable[[Mapping[str, Any]], str]] = {
     Code.REPLY_TO_OUR_MAIL: "reactie op onze mail over {reference}: nooit een nieuwe bevestiging",
     Code.HELD: "{count} bevestigingen in het afgelopen uur, de grens is {limit}: wacht op vrijgave",
     Code.HELD_NOT_SENT: "boven de grens per uur tegengehouden; {user} heeft besloten hem niet te versturen",
+    Code.ANONYMISED: lambda p: "persoonsgegevens verwijderd: " + ("bewaartermijn verstreken" if p.get("by") == "purge"
+                                                                  else "gewist op verzoek"),
     Code.NO_SMTPUTF8: "de mailserver accepteert geen internationale adressen (geen SMTPUTF8): {address}",
 }
 
