@@ -157,3 +157,20 @@ def test_check_config_says_how_our_own_mail_is_verified(tmp_path: Path) -> None:
     (tmp_path / "t.toml").write_text(ORG + MAILDIR)
     bare = _cli("check-config", "--offline", "--config", "t.toml", cwd=tmp_path)
     assert "a: own mail not verified" in bare.stdout and "go to review" in bare.stdout
+
+
+def test_check_config_states_the_retention_and_the_privacy_statement(tmp_path: Path) -> None:
+    (tmp_path / "t.toml").write_text(ORG + MAILDIR)
+    default = _cli("check-config", "--offline", "--config", "t.toml", cwd=tmp_path)
+    assert ("a: personal data kept 24 months after a case ended, machine mail 30 days, handled quarantine 90 days "
+            "(the mailbox is left alone); no privacy statement linked") in default.stdout
+    retention = ('[organisations.a.retention]\npersonal_data_months = 12\ndelete_from_mailbox = true\n'
+                 '[organisations.a.acknowledge]\nprivacy_url = "https://a.example/privacy"\n')
+    (tmp_path / "t.toml").write_text(ORG + MAILDIR + retention)
+    changed = _cli("check-config", "--offline", "--config", "t.toml", cwd=tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    assert "kept 12 months" in changed.stdout and "also deleted from the mailbox" in changed.stdout
+    assert "acknowledgements link https://a.example/privacy" in changed.stdout
+    (tmp_path / "t.toml").write_text(ORG + MAILDIR + "[organisations.a.retention]\npersonal_data_months = 0\n")
+    wrong = _cli("check-config", "--offline", "--config", "t.toml", cwd=tmp_path)
+    assert wrong.returncode == 2 and "personal_data_months" in wrong.stderr and "Traceback" not in wrong.stderr

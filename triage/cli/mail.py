@@ -46,6 +46,7 @@ def check_config(config_path: Path, offline: bool) -> None:
         click.echo(f"{org.id}: {org.name}: {org.mailbox.describe()}" + ("" if offline else " (reachable)"))
         click.echo(f"{org.id}: {org.verification()}")
         click.echo(f"{org.id}: {_digest_plan(org)}")
+        click.echo(f"{org.id}: {_retention_plan(org)}")
     if settings.smtp is not None:
         click.echo(f"acknowledgements: {settings.smtp.describe()}" + ("" if offline else " (reachable)"))
     from datetime import datetime
@@ -57,6 +58,15 @@ def check_config(config_path: Path, offline: bool) -> None:
     if warning:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{config_path}: OK")
+
+
+def _retention_plan(org: Organisation) -> str:
+    r = org.retention
+    mailbox = "also deleted from the mailbox" if r.delete_from_mailbox else "the mailbox is left alone"
+    privacy = (f"acknowledgements link {org.acknowledge.privacy_url}" if org.acknowledge.privacy_url
+               else "no privacy statement linked (acknowledge.privacy_url)")
+    return (f"personal data kept {r.personal_data_months} months after a case ended, machine mail "
+            f"{r.machine_mail_days} days, handled quarantine {r.quarantine_days} days ({mailbox}); {privacy}")
 
 
 def _digest_plan(org: Organisation) -> str:
