@@ -1,7 +1,7 @@
 """The daemon's schedule: APScheduler 3 jobs poll every organisation's mailbox at its interval,
-send due acknowledgements and letters, and queue the daily digests, one run at a time per job,
-missed runs coalesced; IMAP IDLE and PostgreSQL LISTEN wake them early. SIGTERM/SIGINT stop it
-after the message in hand.
+send due acknowledgements and letters, queue the daily digests and run the nightly retention purge
+(03:30 Europe/Amsterdam), one run at a time per job, missed runs coalesced; IMAP IDLE and
+PostgreSQL LISTEN wake them early. SIGTERM/SIGINT stop it after the message in hand.
 
 Only scheduling lives here: what a job does is a service (`triage.services`).
 """
@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from triage.config import ImapMailbox, Organisation
 from triage.errors import ConfigError, ServerError
 from triage.logs import Outage, get_logger
-from triage.services import digest
+from triage.services import digest, purge
 from triage.services import jobs as long_jobs
 from triage.services.deps import Deps
 from triage.services.poll import Poller
@@ -138,6 +138,30 @@ def _add_digest(schedule: Schedule, deps: Deps, sending: bool) -> None:
     schedule.add("digest", digest_then_send, digest.INTERVAL)
 
 
+PURGE_AT = {"hour": 3, "minute": 30}  # Europe/Amsterdam, the scheduler's zone: a quiet hour
+
+
+class Purger:
+    """The purge job: an error (a lost database, anything unexpected) is logged and the worker goes
+    on; what was not done is done by the next night's run."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def run(self) -> purge.Result | None:
+        try:
+            return purge.run(self.deps)
+        except Exception as exc:  # a daily job must never stop the worker
+            log.error("purge_failed", error=(str(exc).strip().splitlines() or [type(exc).__name__])[0],
+                      kind=type(exc).__name__, note="the next run finishes the rest")
+            return None
+
+
+def _add_purge(schedule: Schedule, deps: Deps) -> None:
+    """The retention purge once a day at PURGE_AT (coalesced, one run at a time, as every job)."""
+    schedule.scheduler.add_job(Purger(deps).run, "cron", id="purge", name="purge", **PURGE_AT)
+
+
 def run_forever(deps: Deps, stop: threading.Event | None = None, poll: bool = True) -> None:
     """Run the scheduler until SIGTERM/SIGINT (or `stop` is set); `poll=False` only sends."""
     stop = stop or threading.Event()
@@ -153,6 +177,7 @@ def run_forever(deps: Deps, stop: threading.Event | None = None, poll: bool = Tr
     if poll:  # long jobs the web UI queued (retraining); the first run fails those a stopped worker left
         schedule.add("jobs", long_jobs.Runner(deps, stop), long_jobs.INTERVAL)
         _add_digest(schedule, deps, sending)
+        _add_purge(schedule, deps)
     schedule.scheduler.start()
     if sending and deps.sessions.kw["bind"].dialect.name == "postgresql":
         _thread("outbox-listener", OutboxListener(deps.settings.database.url, stop, schedule.waker("send")).run)

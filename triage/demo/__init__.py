@@ -48,6 +48,7 @@ contact_phone = "14 0599"
 contact_email = "klachten@lindendal.example"
 appeal_name = "de Nationale ombudsman"
 appeal_url = "https://www.nationaleombudsman.nl"
+privacy_url = "https://www.lindendal.example/privacy"   # linked from every acknowledgement
 
 [organisations.lindendal.procedure]
 # The daily digest of unassigned and overdue cases goes here (each handler gets their own).

@@ -7,7 +7,7 @@ import hashlib
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -49,6 +49,12 @@ class Mailbox(Protocol):
 
     def move(self, folder: str, uids: Sequence[str], target: str) -> None:
         """Move messages to `target` (created when missing). Never deletes mail."""
+        ...
+
+    def delete_matching(self, folder: str, message_id: str, sha256: str, day: date | None = None) -> int:
+        """Delete for good the messages in `folder` whose bytes have this sha256, found by their
+        Message-ID, else by their arrival `day` (within a day either side), else among all;
+        how many went. A missing folder holds none. The retention purge and erasure use it."""
         ...
 
     def supports_idle(self) -> bool:

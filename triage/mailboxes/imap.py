@@ -9,7 +9,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -196,6 +196,29 @@ class ImapBox:
             self._call("UID EXPUNGE", self.client.uid_expunge, ids)
         # Without UIDPLUS a plain EXPUNGE would also remove what a person flagged: leave the
         # copies flagged \Deleted (they are no longer listed) for the server to expunge.
+
+    def delete_matching(self, folder: str, message_id: str, sha256: str, day: date | None = None) -> int:
+        """SEARCH by Message-ID (else by arrival day, else all), FETCH BODY.PEEK[] of the hits, and
+        \\Deleted + UID EXPUNGE only those whose bytes have `sha256`. Without UIDPLUS the matches
+        stay flagged \\Deleted (a plain EXPUNGE would also remove what a person flagged)."""
+        if not self._call("LIST", self.client.folder_exists, self._name(folder)):
+            return 0
+        self._select(folder)
+        if message_id and message_id.isascii():  # SEARCH without CHARSET takes ASCII only
+            criteria: list[Any] = ["NOT", "DELETED", "HEADER", "Message-ID", message_id]
+        elif day is not None:  # SEARCH ON compares dates in the server's zone: a day either side
+            criteria = ["NOT", "DELETED", "SINCE", day - timedelta(days=1), "BEFORE", day + timedelta(days=2)]
+        else:
+            criteria = ["NOT", "DELETED"]
+        hits = [str(u) for u in sorted(self._call("UID SEARCH", self.client.search, criteria))]
+        ids = [int(f.uid) for f in self.fetch(folder, hits) if f.sha256 == sha256]
+        if not ids:
+            return 0
+        self._call("UID STORE \\Deleted", self.client.add_flags, ids, [b"\\Deleted"])
+        if self.client.has_capability("UIDPLUS"):
+            self._call("UID EXPUNGE", self.client.uid_expunge, ids)
+        log.info("messages_deleted", server=self.settings.host, folder=folder, count=len(ids))
+        return len(ids)
 
 
 def _text(exc: BaseException) -> str:

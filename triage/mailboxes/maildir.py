@@ -9,11 +9,12 @@ it as an outage and the messages stay where they are.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -42,6 +43,7 @@ class MaildirBox:
         self.path = Path(path)
         self.batch_size = batch_size
         self._open = False
+        self._hashes: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256
 
     def __enter__(self) -> Self:
         with self._failing("cannot be opened"):
@@ -134,6 +136,31 @@ class MaildirBox:
                 # moved away by someone else meanwhile
             except OSError as exc:
                 raise ServerError(f"maildir {self.path}: cannot move {path.name} to {target}: {exc.strerror}") from None
+
+    def delete_matching(self, folder: str, message_id: str, sha256: str, day: date | None = None) -> int:
+        """Remove the files of `folder` whose bytes have `sha256` (every file is hashed once per
+        mailbox session; the Message-ID and day are not needed to find them here)."""
+        if folder.upper() != "INBOX" and not self._dir(folder).is_dir():
+            return 0
+        deleted = 0
+        for path in self._files(folder).values():
+            if self._sha256(path) != sha256:
+                continue
+            with self._failing(f"cannot delete {path.name} from {folder}"), contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                deleted += 1
+        return deleted
+
+    def _sha256(self, path: Path) -> str | None:
+        with self._failing(f"{path} cannot be read"):
+            try:
+                info = path.stat()
+                key = (str(path), info.st_size, info.st_mtime_ns)
+                if key not in self._hashes:
+                    self._hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except FileNotFoundError:
+                return None  # moved away by someone else meanwhile
+        return self._hashes[key]
 
     def supports_idle(self) -> bool:
         return False  # a Maildir is polled

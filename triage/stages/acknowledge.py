@@ -237,7 +237,8 @@ def context(org: Organisation, letter: Letter, p: Plan) -> dict[str, object]:
         "due_extended": long_date(p.due_extended, lang) if p.due_extended else "",
         "handler": ack.handler, "appeal_name": ack.appeal_name if lang == "nl" else ack.appeal_name_en,
         "appeal_url": ack.appeal_url, "contact_name": ack.contact_name, "contact_phone": ack.contact_phone,
-        "contact_email": ack.contact_email, "forwarded_by_staff": letter.forwarded_by_staff,
+        "contact_email": ack.contact_email, "privacy_url": ack.privacy_url,
+        "forwarded_by_staff": letter.forwarded_by_staff,
         "review_kind": p.review_kind, "show_due": p.template != "passed_on", "danger": p.danger,
     }
 

@@ -18,7 +18,7 @@ from triage.store.models import Acknowledgement, AuditLog, Case, Message, RawBlo
 
 BY = ("purge", "erasure")
 # Audit details that never hold personal data: kept on an anonymised case's audit rows.
-_SAFE_DETAIL = frozenset({"reference", "status", "disposition", "attempts", "kind", "topic", "formality", "head",
+SAFE_DETAIL = frozenset({"reference", "status", "disposition", "attempts", "kind", "topic", "formality", "head",
                           "old", "new", "ending", "due", "judgement", "letter", "nonce", "from_status", "to_status"})
 
 
@@ -33,6 +33,9 @@ def purge_message(session: Session, msg: Message, now: datetime) -> bool:
     # the reasons go too: their parameters may quote a sender or the words of the mail
     msg.reason, msg.reasons, msg.error = "", [], ""
     msg.purged_at = now
+    # its audit rows keep what happened, not their details (a reason may quote the sender)
+    for entry in session.scalars(select(AuditLog).where(AuditLog.message_id == msg.id)):
+        entry.detail = {k: v for k, v in (entry.detail or {}).items() if k in SAFE_DETAIL}
     session.flush()
     others = session.scalar(select(Message.id).where(Message.sha256 == msg.sha256, Message.id != msg.id,
                                                      Message.purged_at.is_(None)).limit(1))
@@ -63,6 +66,6 @@ def anonymise_case(session: Session, case: Case, now: datetime, by: str) -> int:
         row.raw, row.recipient, row.subject = None, "", ""
         row.reason, row.reasons = english(why), [why.stored()]
     for entry in session.scalars(select(AuditLog).where(AuditLog.case_id == case.id)):
-        entry.detail = {k: v for k, v in (entry.detail or {}).items() if k in _SAFE_DETAIL}
+        entry.detail = {k: v for k, v in (entry.detail or {}).items() if k in SAFE_DETAIL}
     session.flush()
     return purged
