@@ -86,7 +86,7 @@ class Case(Base):
     formality: Mapped[str | None] = mapped_column(String(20))
     confidences: Mapped[dict[str, Any]] = mapped_column(default=dict)
     model_version: Mapped[str | None] = mapped_column(String(64))
-    received_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)  # the register's default order (migration 0011)
     created_at: Mapped[datetime]
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
     term: Mapped[str] = mapped_column(String(60), default="")  # "6 weeks", "10 working days"
