@@ -20,6 +20,7 @@ from triage.dates import AMSTERDAM
 from triage.errors import ConfigError, Invalid, ServerError
 from triage.logs import get_logger
 from triage.services import expunge as mailbox
+from triage.services import privacy
 from triage.services.deps import Deps
 from triage.store import anonymise, repo
 from triage.store import purge as store
@@ -122,6 +123,8 @@ def run(deps: Deps, organisation: str | None = None) -> Result:
         log.info("purged", organisation=org.id, cases=len(out.cases), case_messages=out.case_messages,
                  messages=out.messages, access_rows=out.access_rows, mailbox_deleted=out.mailbox_deleted,
                  left=out.left)
+    if any(o.cases or o.messages for o in result.organisations):
+        privacy.compact(deps)  # the blanked words out of the search index, the freed pages out of the file
     return result
 
 

@@ -12,11 +12,11 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from werkzeug.wrappers import Response as WResponse
 
 from triage.errors import Invalid
+from triage.services import access_log, worklist
 from triage.services import cases as case_services
 from triage.services import models as model_services
 from triage.services import queue as queues
 from triage.services import review as services
-from triage.services import worklist
 from triage.services.cases import ProcedureRefused
 from triage.web import history
 from triage.web.auth import login_required
@@ -96,13 +96,15 @@ def case(case_id: int) -> str:
     view = services.case_page(deps(), case_id, g.user.scope)
     if view is None:
         abort(404)
+    access_log.opened(deps(), g.user.name, "case", case_id=case_id)
     before, after = queues.neighbours(deps(), queues.Filters(**session.get("filters", {})), g.user.scope,
                                        "case", case_id)
     return render_template("web/case.html", view=view, org_name=view.org_name, labels=queues.LABELS,
                            next_url=_item_url(after), prev_url=_item_url(before), can_correct=view.can_correct,
                            today=case_services.today(deps()), thresholds=model_services.thresholds(deps()),
                            history=history.lines(view.history, view.messages, view.acknowledgements),
-                           panel=worklist.panel(deps(), case_id, actor()))
+                           panel=worklist.panel(deps(), case_id, actor()),
+                           access_log=access_log.case_log(deps(), case_id, g.user.role))
 
 
 @bp.route("/case/<int:case_id>/correct", methods=["POST"])
@@ -151,8 +153,9 @@ def message(message_id: int) -> Any:
     view = services.message_page(deps(), message_id, g.user.scope)
     if view is None:
         abort(404)
-    if view.message.case_id is not None:
+    if view.message.case_id is not None:  # its case page shows it (and logs the access)
         return redirect(url_for("review.case", case_id=view.message.case_id))
+    access_log.opened(deps(), g.user.name, "message", message_id=message_id)
     return render_template("web/message.html", msg=view.message, can_replay=view.can_replay,
                            replay_pending=view.replay_pending)
 
@@ -177,6 +180,7 @@ def attachment(message_id: int, part: str) -> WResponse:
     found = services.attachment(deps(), message_id, part, g.user.scope) if _PART.fullmatch(part) else None
     if found is None:
         abort(404)
+    access_log.opened(deps(), g.user.name, "attachment", message_id=message_id, part=part)
     # Always a download, never rendered: an attached HTML page must not run on this site. Werkzeug
     # writes the name as RFC 6266 `filename` (ASCII) plus RFC 5987 `filename*` (UTF-8).
     response = send_file(BytesIO(found.data), mimetype="application/octet-stream", as_attachment=True,
