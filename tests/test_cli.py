@@ -21,7 +21,8 @@ from mails import plain
 FIXTURES = Path(__file__).parent / "fixtures" / "cli"
 COMMANDS = [[], ["check-config"], ["db"], ["db", "upgrade"], ["poll"], ["run"], ["send"], ["demo"], ["corpus"],
             ["corpus", "check"], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"],
-            ["retrain"], ["corrections"], ["corrections", "export"], ["user", "password"]]
+            ["retrain"], ["corrections"], ["corrections", "export"], ["user", "password"], ["register"], ["report"],
+            ["purge"], ["privacy"], ["privacy", "export"], ["privacy", "erase"]]
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
@@ -53,7 +54,7 @@ def triage(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
     result = triage(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0 and "Usage:" in result.stdout
-    groups = (["db"], ["corpus"], ["corpus", "check"], ["demo"], ["user"], ["corrections"])
+    groups = (["db"], ["corpus"], ["corpus", "check"], ["demo"], ["user"], ["corrections"], ["privacy"])
     if command and command not in groups:
         assert "--config" in result.stdout
 

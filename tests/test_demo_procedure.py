@@ -54,3 +54,38 @@ def test_the_printed_demo_account_answers_a_formal_complaint_and_send_writes_the
     assert len(letters) == 2 and all(f"[{reference}]" in str(m["Subject"]) for m in letters)
     texts = " ".join(m.get_body(("plain",)).get_content() for m in letters)  # type: ignore[union-attr]
     assert "U krijgt onze reactie nu uiterlijk" in texts and "wij passen onze werkwijze aan" in texts
+
+
+def test_the_demo_reports_purges_exports_and_erases_from_the_command_line(tmp_path: Path) -> None:
+    """Issue 15's promise on the demo data, as its printed steps run it: the register to Excel, the
+    yearly report as a PDF, a dry-run purge that finds nothing expired, and one complainant's
+    access export and erasure (her case is open: refused, then forced with --yes)."""
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    result = triage("demo", "--dir", "demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "triage purge --dry-run --config demo/triage.toml" in result.stdout
+    config = ("--config", "demo/triage.toml")
+    register = triage("register", *config, "--search", "kliko", "--out", "register.xlsx", cwd=tmp_path)
+    assert register.returncode == 0 and "wrote 1 case to register.xlsx" in register.stdout, register.stderr
+    sheet = load_workbook(tmp_path / "register.xlsx").active
+    assert sheet is not None and sheet.max_row == 2 and "kliko" in str([c.value for c in sheet[2]])
+    report = triage("report", *config, "--year", "2026", "--out", "jaarverslag.pdf", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    text = " ".join(page.extract_text() for page in PdfReader(tmp_path / "jaarverslag.pdf").pages)
+    assert "Gemeente Lindendal" in text and "Klachtenjaarverslag 2026" in text and "ruudverhoeven" not in text
+    purge = triage("purge", *config, "--dry-run", cwd=tmp_path)
+    assert purge.returncode == 0 and "0 cases" in purge.stdout and "nothing is changed" in purge.stdout
+
+    address = "tinekepostma@home.nl"
+    export = triage("privacy", "export", address, *config, "--out", "tineke.zip", cwd=tmp_path)
+    assert export.returncode == 0 and "wrote tineke.zip: 1 case, 1 message, 1 letter" in export.stdout
+    refused = triage("privacy", "erase", address, *config, "--reason", "verzoek van de klager", cwd=tmp_path)
+    assert refused.returncode == 2 and "still open" in refused.stderr and "Traceback" not in refused.stderr
+    erased = triage("privacy", "erase", address, *config, "--reason", "verzoek van de klager", "--force", "--yes",
+                    cwd=tmp_path)
+    assert erased.returncode == 0 and "1 case anonymised" in erased.stdout, erased.stderr
+    assert address.encode() not in (tmp_path / "demo" / "triage.db").read_bytes()
+    again = triage("privacy", "erase", address, *config, "--reason", "nogmaals", cwd=tmp_path)
+    assert again.returncode == 0 and f"nothing found about {address}" in again.stdout

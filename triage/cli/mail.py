@@ -198,6 +198,8 @@ def demo(directory: Path) -> None:
 
 
 def _next_steps(config_path: Path, outbox: Path, password: str) -> str:
+    from datetime import date
+
     from triage.demo import ACCOUNT, ACCOUNT_EMAIL
 
     return f"""
@@ -208,7 +210,14 @@ Take a complaint through the procedure in the browser:
   3. open a case, assign it (to {ACCOUNT}), hold or skip the hearing of a formal complaint,
      extend the term once, and answer it
   4. triage send --once --config {config_path}
-     writes each letter (extension notice, answer) as an .eml file into {outbox}/"""
+     writes each letter (extension notice, answer) as an .eml file into {outbox}/
+
+The register, the yearly report and privacy:
+  5. in the browser: Register (search, filter, export to Excel) and Jaarverslag (the report, as PDF)
+  6. triage report --year {date.today().year} --config {config_path} --out jaarverslag.pdf
+  7. triage purge --dry-run --config {config_path}
+  8. triage privacy export ADDRESS --config {config_path} --out export.zip
+     triage privacy erase ADDRESS --reason TEXT [--force] --config {config_path}"""
 
 
 def _table(result: PollResult) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from triage.store.models import AccessLog, Case, Message
@@ -59,9 +59,3 @@ def for_case(session: Session, case_id: int, limit: int = 500) -> list[AccessLog
     return list(session.scalars(select(AccessLog).where(AccessLog.case_id == case_id)
                                 .order_by(AccessLog.at.desc(), AccessLog.id.desc()).limit(limit)))
 
-
-def delete_before(session: Session, organisation: str, before: datetime) -> int:
-    """Delete the organisation's access log rows older than `before`; returns how many went."""
-    result = session.execute(delete(AccessLog).where(AccessLog.organisation == organisation, AccessLog.at < before)
-                             .execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
